@@ -1,0 +1,163 @@
+"""The warehouse: the one place where Ibis expressions are executed.
+
+Everything else in crmine builds expressions; a :class:`Warehouse` runs them on DuckDB (an embedded
+file, the default) or on PySpark (``engine="spark"``). The few places where the engines differ sit
+in :mod:`crmine.warehouse._engines`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import ibis
+import pandas as pd
+import pyarrow as pa
+
+from crmine.errors import DependencyError, EngineError, SettingsError
+from crmine.schema import TABLES
+from crmine.warehouse import _engines
+
+__all__ = ["ENGINES", "Warehouse", "connect"]
+
+ENGINES = ("duckdb", "spark")
+
+
+class Warehouse:
+    """A connection to the warehouse of one workspace.
+
+    Parameters
+    ----------
+    con
+        The Ibis backend.
+    engine
+        ``"duckdb"`` or ``"spark"``.
+    path
+        The database file or Spark warehouse folder, or None when in memory.
+    """
+
+    def __init__(self, con: Any, *, engine: str, path: Path | None) -> None:
+        self.con = con
+        self.engine = engine
+        self.path = path
+
+    def __repr__(self) -> str:
+        return f"Warehouse(engine={self.engine!r}, path={str(self.path) if self.path else None!r})"
+
+    # -- reading -------------------------------------------------------------------------------
+    def has_table(self, name: str) -> bool:
+        return name in self.con.list_tables()
+
+    def table(self, name: str) -> ibis.Table:
+        """The table ``name`` as an Ibis expression (nothing runs until it is executed)."""
+        if not self.has_table(name):
+            hint = (
+                "Run `crmine ingest DIR` to load the sources."
+                if name in TABLES
+                else "Run the step that builds it first."
+            )
+            raise EngineError(f"Table {name!r} does not exist in the warehouse yet. {hint}")
+        return self.con.table(name)
+
+    def execute(self, expr: ibis.Expr, *, what: str = "query") -> pd.DataFrame | Any:
+        """Run ``expr`` and return a DataFrame (or scalar); engine errors name ``what`` and the SQL."""
+        with self._wrapped(expr, what):
+            return self.con.execute(expr)
+
+    def to_pyarrow(self, expr: ibis.Expr, *, what: str = "query") -> pa.Table:
+        with self._wrapped(expr, what):
+            return self.con.to_pyarrow(expr)
+
+    def count(self, name_or_expr: str | ibis.Table) -> int:
+        expr = self.table(name_or_expr) if isinstance(name_or_expr, str) else name_or_expr
+        return int(self.execute(expr.count(), what="count"))
+
+    # -- writing -------------------------------------------------------------------------------
+    def write(self, name: str, obj: pd.DataFrame | pa.Table | ibis.Table, *, overwrite: bool = True) -> None:
+        """Create (or replace) table ``name`` from a frame, an Arrow table or an expression."""
+        with self._wrapped(obj if isinstance(obj, ibis.Expr) else None, f"write {name}"):
+            if isinstance(obj, pd.DataFrame | pa.Table):
+                obj = ibis.memtable(obj)
+            self.con.create_table(name, obj, overwrite=overwrite)
+
+    def insert(self, name: str, expr: ibis.Table) -> None:
+        """Append the rows of ``expr`` to table ``name`` (columns matched by name)."""
+        with self._wrapped(expr, f"insert into {name}"):
+            self.con.insert(name, expr)
+
+    def create_empty(self, name: str, schema: ibis.Schema) -> None:
+        """Create table ``name`` with ``schema`` unless it already exists."""
+        if not self.has_table(name):
+            with self._wrapped(None, f"create {name}"):
+                self.con.create_table(name, schema=schema)
+
+    def drop(self, name: str) -> None:
+        if self.has_table(name):
+            self.con.drop_table(name)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside happen together or not at all (DuckDB); best effort on Spark."""
+        with _engines.transaction(self):
+            yield
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.con.disconnect()
+
+    # -- engine-specific access, kept here so callers never branch on the engine themselves --------
+    @property
+    def duckdb(self) -> Any:
+        """The raw DuckDB connection (DuckDB engine only)."""
+        if self.engine != "duckdb":
+            raise EngineError(f"This step needs the DuckDB engine; the workspace uses {self.engine!r}.")
+        return self.con.con
+
+    @contextlib.contextmanager
+    def _wrapped(self, expr: ibis.Expr | None, what: str) -> Iterator[None]:
+        try:
+            yield
+        except (EngineError, SettingsError):
+            raise
+        except Exception as e:  # the engines raise many unrelated types
+            sql = ""
+            if expr is not None:
+                with contextlib.suppress(Exception):
+                    sql = f"\nSQL:\n{ibis.to_sql(expr, dialect=self.con.name)}"
+            raise EngineError(f"{self.engine} failed to {what}: {type(e).__name__}: {e}{sql}") from e
+
+
+def connect(path: str | os.PathLike | None = None, *, engine: str = "duckdb") -> Warehouse:
+    """Open the warehouse at ``path`` (a DuckDB file, or a Spark warehouse folder).
+
+    Parameters
+    ----------
+    path
+        File (DuckDB) or folder (Spark); None keeps everything in memory.
+    engine
+        ``"duckdb"`` (default) or ``"spark"`` (needs ``pip install 'crmine[spark]'`` and Java 17).
+
+    Examples
+    --------
+    >>> wh = connect()
+    >>> wh.write("t", __import__("pandas").DataFrame({"a": [1, 2, 3]}))
+    >>> wh.count("t")
+    3
+    """
+    if engine not in ENGINES:
+        raise SettingsError(f"Unknown engine {engine!r}; choose one of {', '.join(ENGINES)}.")
+    p = Path(path) if path is not None else None
+    if engine == "duckdb":
+        con = ibis.duckdb.connect(str(p) if p else ":memory:")
+        return Warehouse(con, engine="duckdb", path=p)
+    try:
+        import pyspark  # noqa: F401
+    except ImportError as e:
+        raise DependencyError(
+            "The Spark engine needs PySpark: pip install 'crmine[spark]' (and Java 17)."
+        ) from e
+    session = _engines.spark_session(p)
+    return Warehouse(ibis.pyspark.connect(session), engine="spark", path=p)
