@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+
+import ibis
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,3 +60,49 @@ def spark_session(path: Path | None) -> Any:
         _SPARK.sql(f"CREATE DATABASE IF NOT EXISTS {name} LOCATION '{location.as_uri()}'")
         _SPARK.catalog.setCurrentDatabase(name)
     return _SPARK
+
+
+# -- Parsing timestamps with a user's strptime format, never failing on a bad value -----------------
+_JAVA = {"%Y": "yyyy", "%y": "yy", "%m": "MM", "%d": "dd", "%H": "HH", "%I": "hh", "%M": "mm",
+         "%S": "ss", "%f": "SSSSSS", "%b": "MMM", "%B": "MMMM", "%p": "a", "%j": "DDD", "%%": "%"}
+
+
+def _strptime_to_java(fmt: str) -> str:
+    out, i = [], 0
+    while i < len(fmt):
+        tok = fmt[i : i + 2]
+        if tok in _JAVA:
+            out.append(_JAVA[tok])
+            i += 2
+        elif fmt[i].isalpha():
+            out.append(f"'{fmt[i]}'")
+            i += 1
+        else:
+            out.append(fmt[i])
+            i += 1
+    return "".join(out)
+
+
+def _duckdb_try_strptime():
+    import ibis.expr.datatypes as dt
+
+    @ibis.udf.scalar.builtin(name="try_strptime", signature=((dt.string, dt.string), dt.timestamp))
+    def try_strptime(value, fmt): ...
+
+    return try_strptime
+
+
+def _spark_try_to_timestamp():
+    import ibis.expr.datatypes as dt
+
+    @ibis.udf.scalar.builtin(name="try_to_timestamp", signature=((dt.string, dt.string), dt.timestamp))
+    def try_to_timestamp(value, fmt): ...
+
+    return try_to_timestamp
+
+
+def parse_timestamp(value, fmt: str, engine: str):
+    """``value`` parsed with strptime ``fmt``; null where it does not parse (both engines)."""
+    if engine == "duckdb":
+        return _duckdb_try_strptime()(value, fmt)
+    return _spark_try_to_timestamp()(value, _strptime_to_java(fmt))

@@ -1,0 +1,312 @@
+"""Read one source into a staging table of raw values, each row tagged with its line.
+
+The staging table keeps the source's own column names and, for text formats, every value as text:
+typing and checking happen afterwards, in :mod:`crmine.io._validate`, so that a bad value becomes a
+quarantined row rather than a failed load. Rows that cannot even be split into fields (a ragged CSV
+line, a JSON line that does not parse, invalid text encoding) are returned as *rejects* with their
+line number, and are quarantined too.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from crmine.errors import DependencyError, SourceError
+from crmine.settings import SourceSettings
+from crmine.warehouse import Warehouse
+
+__all__ = ["Reject", "Staged", "stage"]
+
+LINE = "_line"
+_BATCH_ROWS = 100_000
+
+
+@dataclass(frozen=True)
+class Reject:
+    """A record that could not be split into fields."""
+
+    line: int
+    reason: str
+    detail: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A staging table holding a source's raw rows, and the rows that could not be read."""
+
+    table: str
+    rejects: tuple[Reject, ...]
+    columns: tuple[str, ...]
+
+
+def stage(wh: Warehouse, source: SourceSettings, path: Path | None, table: str) -> Staged:
+    """Read ``source`` into the staging table ``table``; raise SourceError if it cannot be read."""
+    if source.format != "sql":
+        _check_file(source, path)
+    if source.format == "csv" and wh.engine == "duckdb":
+        return _stage_csv_duckdb(wh, source, path, table)
+    batches, rejects = _batches(source, path)
+    columns = _write_batches(wh, table, batches, source)
+    return Staged(table, tuple(rejects), columns)
+
+
+def _check_file(source: SourceSettings, path: Path) -> None:
+    where = f"Source {source.name!r} ({source.path})"
+    if not path.exists():
+        raise SourceError(f"{where}: file not found. Check `path` under [sources.{source.name}] in crmine.toml.")
+    if path.is_dir():
+        raise SourceError(f"{where}: is a folder; point `path` at a file.")
+    if path.stat().st_size == 0:
+        raise SourceError(f"{where}: the file is empty (0 bytes). Nothing to load; export it again.")
+    if source.format in ("csv", "jsonl"):
+        head = path.open("rb").read(65536)
+        if b"\x00" in head and not source.encoding.lower().startswith("utf-16"):
+            raise SourceError(
+                f"{where}: the file contains NUL bytes, so it is binary, not {source.format} text. "
+                "Check that the right file is named, or set `encoding` (e.g. 'utf-16')."
+            )
+        try:
+            codecs.lookup(source.encoding)
+        except LookupError:
+            raise SourceError(f"{where}: unknown encoding {source.encoding!r}; use e.g. 'utf-8' or 'latin-1'.") from None
+
+
+# -- CSV on DuckDB: the fast, streaming path ---------------------------------------------------------
+_DUCKDB_ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-16": "utf-16", "latin-1": "latin-1",
+                     "latin1": "latin-1", "iso-8859-1": "latin-1"}
+
+
+def _stage_csv_duckdb(wh: Warehouse, source: SourceSettings, path: Path, table: str) -> Staged:
+    encoding = _DUCKDB_ENCODINGS.get(source.encoding.lower())
+    if encoding is None:
+        raise SourceError(
+            f"Source {source.name!r}: encoding {source.encoding!r} is not readable by the DuckDB engine; "
+            "use utf-8, utf-16 or latin-1, or convert the file first."
+        )
+    raw = wh.duckdb
+    reader = (
+        "read_csv(?, all_varchar = true, header = true, delim = ?, quote = '\"', escape = '\"', "
+        "encoding = ?, strict_mode = true, null_padding = false, store_rejects = true, "
+        "rejects_table = '_crmine_rejects', rejects_scan = '_crmine_reject_scans', "
+        "max_line_size = 10000000, sample_size = -1)"
+    )
+    # The rejects tables are temporary; clear any left by an earlier load in this connection.
+    raw.execute("DROP TABLE IF EXISTS temp._crmine_rejects")
+    raw.execute("DROP TABLE IF EXISTS temp._crmine_reject_scans")
+    try:
+        # row_number() keeps the file's order (DuckDB preserves insertion order by default).
+        raw.execute(
+            f'CREATE OR REPLACE TEMP TABLE "{table}_raw" AS SELECT row_number() OVER () AS _rec, * FROM {reader}',
+            [str(path), source.delimiter, encoding],
+        )
+    except Exception as e:
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise SourceError(
+            f"Source {source.name!r} ({source.path}) cannot be read as CSV: {first}. "
+            "Check the delimiter (`delimiter`), the quoting, and that the file is text in the "
+            "declared encoding."
+        ) from None
+    rejects = raw.execute(
+        "SELECT line, error_type, column_idx FROM temp._crmine_rejects ORDER BY line"
+    ).fetchall()
+    # Good record k sits on line k + 1 (header) + the number of rejected lines before it; a rejected
+    # line i (1-based among rejects) at line l shifts every good record k > l - i - 1.
+    raw.execute("CREATE OR REPLACE TEMP TABLE _crmine_shift(thr BIGINT, n BIGINT)")
+    if rejects:
+        raw.executemany(
+            "INSERT INTO _crmine_shift VALUES (?, ?)",
+            [(line - i - 1, i) for i, (line, _, _) in enumerate(rejects, start=1)],
+        )
+    raw.execute(
+        f'CREATE OR REPLACE TEMP TABLE "{table}" AS SELECT s.* EXCLUDE (_rec), '
+        f"s._rec + 1 + coalesce(r.n, 0) AS {LINE} "
+        f'FROM "{table}_raw" s ASOF LEFT JOIN _crmine_shift r ON s._rec > r.thr'
+    )
+    raw.execute(f'DROP TABLE "{table}_raw"')
+    columns = tuple(c for c in wh.con.table(table).columns if c != LINE)
+    texts = _lines_of(path, {line for line, _, _ in rejects}, source.encoding)
+    out = tuple(
+        Reject(int(line), "malformed_row", _REJECT_DETAIL.get(kind, kind.lower()), texts.get(line, ""))
+        for line, kind, _ in rejects
+    )
+    return Staged(table, out, columns)
+
+
+_REJECT_DETAIL = {
+    "TOO MANY COLUMNS": "more fields than the header",
+    "MISSING COLUMNS": "fewer fields than the header",
+    "INVALID ENCODING": "text not valid in the declared encoding",
+    "UNQUOTED VALUE": "a quote inside an unquoted field",
+    "LINE SIZE OVER MAXIMUM": "line longer than 10 MB",
+}
+
+
+def _lines_of(path: Path, lines: set[int], encoding: str) -> dict[int, str]:
+    """The raw text of a few lines, kept in quarantine so nothing is lost."""
+    out: dict[int, str] = {}
+    if not lines:
+        return out
+    last = max(lines)
+    with path.open("rb") as f:
+        for n, raw in enumerate(f, start=1):
+            if n in lines:
+                out[n] = raw.rstrip(b"\r\n").decode(encoding, errors="replace")
+            if n >= last:
+                break
+    return out
+
+
+# -- Everything else: Arrow batches, engine-agnostic -------------------------------------------------
+def _batches(source: SourceSettings, path: Path | None) -> tuple[Iterator[pa.RecordBatch], list[Reject]]:
+    rejects: list[Reject] = []
+    if source.format == "parquet":
+        return _parquet_batches(source, path), rejects
+    if source.format == "jsonl":
+        return _jsonl_batches(source, path, rejects), rejects
+    if source.format == "csv":
+        return _csv_batches(source, path, rejects), rejects
+    return _sql_batches(source), rejects
+
+
+def _with_lines(batch: pa.RecordBatch, first_line: int) -> pa.RecordBatch:
+    lines = pa.array(range(first_line, first_line + batch.num_rows), type=pa.int64())
+    return pa.RecordBatch.from_arrays([*batch.columns, lines], names=[*batch.schema.names, LINE])
+
+
+def _parquet_batches(source: SourceSettings, path: Path) -> Iterator[pa.RecordBatch]:
+    try:
+        f = pq.ParquetFile(path)
+    except Exception as e:
+        raise SourceError(f"Source {source.name!r} ({source.path}) is not a readable Parquet file: {type(e).__name__}.") from None
+    line = 1  # Parquet has no lines; the row number (1-based) stands in for one.
+    for batch in f.iter_batches(batch_size=_BATCH_ROWS):
+        yield _with_lines(batch, line)
+        line += batch.num_rows
+
+
+def _jsonl_batches(source: SourceSettings, path: Path, rejects: list[Reject]) -> Iterator[pa.RecordBatch]:
+    keys: list[str] = []
+    rows: list[dict] = []
+    lines: list[int] = []
+
+    def flush():
+        cols = {k: pa.array([_text(r.get(k)) for r in rows], type=pa.string()) for k in keys}
+        cols[LINE] = pa.array(lines, type=pa.int64())
+        return pa.RecordBatch.from_pydict(cols)
+
+    with path.open("rb") as f:
+        for n, raw in enumerate(f, start=1):
+            stripped = raw.strip()
+            if not stripped:
+                continue
+            try:
+                record = json.loads(stripped.decode(source.encoding))
+            except (UnicodeDecodeError, ValueError):
+                rejects.append(Reject(n, "malformed_row", "not a JSON object", raw.decode(source.encoding, "replace")[:10000]))
+                continue
+            if not isinstance(record, dict):
+                rejects.append(Reject(n, "malformed_row", "a JSON value that is not an object", stripped.decode(source.encoding, "replace")[:10000]))
+                continue
+            for k in record:
+                if k not in keys:
+                    if rows and keys:
+                        # New key mid-file: earlier rows simply lack it.
+                        pass
+                    keys.append(k)
+            rows.append(record)
+            lines.append(n)
+            if len(rows) >= _BATCH_ROWS:
+                yield flush()
+                rows, lines = [], []
+    if rows or not keys:
+        yield flush()
+
+
+def _text(v) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, dict | list):
+        return json.dumps(v, ensure_ascii=False)
+    return str(v)
+
+
+def _csv_batches(source: SourceSettings, path: Path, rejects: list[Reject]) -> Iterator[pa.RecordBatch]:
+    header = pacsv.open_csv(path, read_options=pacsv.ReadOptions(encoding=source.encoding, block_size=1 << 16),
+                            parse_options=pacsv.ParseOptions(delimiter=source.delimiter)).schema.names
+    state = {"line": 1}
+
+    def on_invalid(row):
+        line = row.number if row.number is not None else -1
+        rejects.append(Reject(line, "malformed_row", f"{row.actual_columns} fields, header has {row.expected_columns}", row.text or ""))
+        return "skip"
+
+    try:
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(encoding=source.encoding, block_size=1 << 22),
+            parse_options=pacsv.ParseOptions(delimiter=source.delimiter, invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(header, pa.string()),
+                                                 strings_can_be_null=True, null_values=[""]),
+        )
+        for batch in reader:
+            yield _with_lines(batch, state["line"] + 1)
+            state["line"] += batch.num_rows
+    except pa.ArrowInvalid as e:
+        raise SourceError(f"Source {source.name!r} ({source.path}) cannot be read as CSV: {str(e).splitlines()[0]}.") from None
+
+
+def _sql_batches(source: SourceSettings) -> Iterator[pa.RecordBatch]:
+    import ibis
+
+    try:
+        con = ibis.connect(source.url)
+    except ImportError as e:
+        raise DependencyError(f"Source {source.name!r}: the driver for this database is not installed ({e.name}).") from e
+    except Exception as e:
+        raise SourceError(f"Source {source.name!r}: cannot connect to {source.location()}: {type(e).__name__}.") from None
+    try:
+        if source.sql_table not in con.list_tables():
+            raise SourceError(f"Source {source.name!r}: table {source.sql_table!r} not found in {source.location()}.")
+        t = con.table(source.sql_table)
+        line = 1
+        for batch in con.to_pyarrow_batches(t, chunk_size=_BATCH_ROWS):
+            yield _with_lines(batch, line)
+            line += batch.num_rows
+    finally:
+        con.disconnect()
+
+
+def _write_batches(wh: Warehouse, table: str, batches: Iterator[pa.RecordBatch], source: SourceSettings) -> tuple[str, ...]:
+    import ibis
+
+    first = True
+    schema = None
+    for batch in batches:
+        tbl = pa.Table.from_batches([batch])
+        if first:
+            schema = tbl.schema
+            wh.con.create_table(table, ibis.memtable(tbl), temp=wh.engine == "duckdb", overwrite=True)
+            first = False
+        else:
+            # JSON lines may reveal new keys later on; align every batch to the first batch's columns.
+            tbl = _align(tbl, schema)
+            wh.con.insert(table, ibis.memtable(tbl))
+    if first:
+        raise SourceError(f"Source {source.name!r} ({source.location()}) holds no columns.")
+    return tuple(c for c in schema.names if c != LINE)
+
+
+def _align(tbl: pa.Table, schema: pa.Schema) -> pa.Table:
+    cols = [tbl.column(n) if n in tbl.column_names else pa.nulls(tbl.num_rows, schema.field(n).type) for n in schema.names]
+    return pa.Table.from_arrays(cols, schema=schema)

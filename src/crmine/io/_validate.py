@@ -1,0 +1,172 @@
+"""Type and check staged rows against the canonical schema, as one Ibis expression.
+
+Each row gets the typed canonical columns plus ``_reason``, ``_column`` and ``_detail``: null when
+the row is good, otherwise the first rule it breaks, in this order: a required value missing, a
+value of the wrong type, a value out of range, a reference to an unknown key, a duplicate key.
+The expression runs unchanged on DuckDB and Spark.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from crmine._expression import compile_expression
+from crmine.errors import ExpressionError, SchemaError
+from crmine.io._read import LINE
+from crmine.schema import Column, Table
+from crmine.settings import SourceSettings
+from crmine.warehouse import Warehouse
+from crmine.warehouse._engines import parse_timestamp
+
+__all__ = ["REASONS", "checked_rows", "resolve_columns"]
+
+REASONS = {
+    "missing_required": "a required value is empty",
+    "bad_type": "the value cannot be read as the column's type",
+    "out_of_range": "the value is outside the allowed range",
+    "unknown_reference": "the value refers to a key that does not exist",
+    "duplicate_key": "the key was already loaded, or repeats an earlier row of the file",
+    "malformed_row": "the record cannot be split into fields",
+    "derive_failed": "a derived column could not be computed",
+}
+_TRUE = ("true", "t", "1", "yes", "y")
+_FALSE = ("false", "f", "0", "no", "n")
+
+
+def resolve_columns(source: SourceSettings, canon: Table, present: tuple[str, ...]) -> dict[str, str | None]:
+    """Map each canonical column to the raw column that feeds it (None when absent).
+
+    Raises one SchemaError naming every required column that is neither in the source nor derived.
+    """
+    mapping: dict[str, str | None] = {}
+    missing = []
+    for col in canon.columns:
+        raw = source.raw_name(col.name)
+        if raw in present:
+            mapping[col.name] = raw
+        else:
+            mapping[col.name] = None
+            if col.name in source.columns or (col.required and col.name not in source.derive):
+                missing.append(f"{col.name} (looked for {raw!r})" if raw != col.name else col.name)
+    if missing:
+        raise SchemaError(
+            f"Source {source.name!r} ({source.location()}) lacks column(s) for {canon.name}: "
+            f"{', '.join(missing)}. Existing columns: {', '.join(present) or '(none)'}. "
+            f"Map them in crmine.toml under [sources.{source.name}.columns], e.g. "
+            f'{missing[0].split(" ")[0]} = "<raw name>".'
+        )
+    return mapping
+
+
+def _typed(raw: ir.Column, col: Column, fmt: str | None, engine: str) -> tuple[ir.Value, ir.BooleanValue]:
+    """The typed value and a flag that is true when a non-empty raw value failed to parse."""
+    if raw.type().is_string():
+        text = raw.strip()
+        text = ibis.ifelse(text == "", ibis.null(), text)
+        present = text.notnull()
+    else:
+        text, present = raw, raw.notnull()
+    if col.dtype == "string":
+        value = text.cast("string")
+    elif col.dtype == "timestamp":
+        if fmt and raw.type().is_string():
+            value = parse_timestamp(text, fmt, engine)
+        else:
+            value = text.try_cast("timestamp")
+    elif col.dtype == "boolean":
+        if raw.type().is_string():
+            low = text.lower()
+            value = ibis.cases((low.isin(_TRUE), True), (low.isin(_FALSE), False), else_=ibis.null()).cast("boolean")
+        else:
+            value = text.try_cast("boolean")
+    elif col.dtype == "int64" and raw.type().is_string():
+        # "3.0" is a fine line number; "3.5" is not.
+        as_float = text.try_cast("float64")
+        value = ibis.ifelse(as_float == as_float.floor(), as_float.cast("int64"), ibis.null())
+    else:
+        value = text.try_cast(col.dtype)
+    return value, present & value.isnull()
+
+
+def checked_rows(
+    wh: Warehouse, staged: ir.Table, source: SourceSettings, canon: Table, mapping: dict[str, str | None],
+) -> ir.Table:
+    """The staged rows, typed to ``canon``, each with the first rule it breaks (or none)."""
+    values: dict[str, ir.Value] = {}
+    flags: dict[str, ir.BooleanValue] = {}
+    rules: list[tuple[str, str, str, str]] = []  # (flag column, reason, column, detail)
+
+    for col in canon.columns:
+        raw = mapping[col.name]
+        if raw is None:
+            values[col.name] = ibis.null().cast(col.dtype)
+            continue
+        value, bad = _typed(staged[raw], col, source.formats.get(col.name), wh.engine)
+        values[col.name] = value
+        flags[f"_bad_type_{col.name}"] = bad
+        fmt = source.formats.get(col.name)
+        rules.append((f"_bad_type_{col.name}", "bad_type", col.name,
+                      f"not a valid {col.dtype}" + (f" in format {fmt}" if fmt else "")))
+    if source.source_system and mapping.get("source_system") is None and "source_system" in values:
+        values["source_system"] = ibis.literal(source.source_system)
+
+    typed = staged.select(**values, **flags, **{LINE: staged[LINE]})
+    # Derived columns see the typed canonical columns (and earlier derived ones).
+    for name, text in source.derive.items():
+        try:
+            expr = compile_expression(text, typed)
+        except ExpressionError as e:
+            raise ExpressionError(f"In [sources.{source.name}.derive] {name}: {e}") from None
+        if name in canon.column_names:
+            expr = ibis.coalesce(typed[name], expr.try_cast(canon.column(name).dtype))
+        typed = typed.mutate(**{name: expr})
+
+    # Range rules on the typed values; a missing required value explains a null best, so it comes first.
+    range_flags: dict[str, ir.BooleanValue] = {}
+    for col in canon.columns:
+        v = typed[col.name]
+        if col.required:
+            range_flags[f"_missing_{col.name}"] = v.isnull() & ~typed[f"_bad_type_{col.name}"].fill_null(False) \
+                if f"_bad_type_{col.name}" in typed.columns else v.isnull()
+            rules.insert(0, (f"_missing_{col.name}", "missing_required", col.name, "required value is empty"))
+        checks = []
+        if col.min is not None:
+            checks.append((v < col.min, f"below the minimum {col.min:g}"))
+        if col.max is not None:
+            checks.append((v > col.max, f"above the maximum {col.max:g}"))
+        if col.allowed:
+            checks.append((v.notnull() & ~v.isin(list(col.allowed)), f"not one of {', '.join(col.allowed)}"))
+        for i, (cond, detail) in enumerate(checks):
+            range_flags[f"_range{i}_{col.name}"] = cond
+            rules.append((f"_range{i}_{col.name}", "out_of_range", col.name, detail))
+    typed = typed.mutate(**range_flags)
+
+    # References: the referenced key must already be in the warehouse.
+    for col in canon.columns:
+        if col.references is None or mapping[col.name] is None:
+            continue
+        ref_table, ref_col = col.references.split(".")
+        ref = f"_ref_{col.name}"
+        keys = wh.table(ref_table).select(**{ref: wh.table(ref_table)[ref_col]}).distinct()
+        typed = typed.left_join(keys, typed[col.name] == keys[ref])
+        typed = typed.mutate(**{f"_unknown_{col.name}": typed[ref].isnull() & typed[col.name].notnull()}).drop(ref)
+        rules.append((f"_unknown_{col.name}", "unknown_reference", col.name, f"no such {ref_col} in {ref_table}"))
+
+    # Duplicate keys: a key already in the warehouse, or a repeat of an earlier line of this source.
+    key = list(canon.key)
+    existing = wh.table(canon.name).select(**{f"_k_{k}": wh.table(canon.name)[k] for k in key}).distinct()
+    typed = typed.left_join(existing, [typed[k] == existing[f"_k_{k}"] for k in key])
+    typed = typed.mutate(
+        _key_exists=typed[f"_k_{key[0]}"].notnull(),
+        _key_repeat=ibis.row_number().over(group_by=[typed[k] for k in key], order_by=typed[LINE]) > 0,
+    )
+    keyname = ",".join(key)
+    rules.append(("_key_exists", "duplicate_key", keyname, "key already loaded"))
+    rules.append(("_key_repeat", "duplicate_key", keyname, "key repeats an earlier row"))
+
+    def pick(i: int) -> ir.StringValue:
+        return ibis.cases(*[(typed[r[0]].fill_null(False), r[i]) for r in rules], else_=ibis.null().cast("string"))
+
+    keep = [*canon.column_names, *[n for n in source.derive if n not in canon.column_names]]
+    return typed.select(*keep, LINE, _reason=pick(1), _column=pick(2), _detail=pick(3))

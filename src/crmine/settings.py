@@ -1,0 +1,261 @@
+"""Workspace settings: frozen dataclasses read from ``crmine.toml``.
+
+Every problem in a settings file is collected first and reported in one :class:`SettingsError`,
+each line naming the key, the rule and what to do, so a user fixes the file in one pass.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from crmine.errors import SettingsError
+from crmine.schema import TABLES
+
+__all__ = ["FORMATS", "IdentitySettings", "Settings", "SourceSettings"]
+
+FORMATS = ("csv", "parquet", "jsonl", "sql")
+_EXTENSIONS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet",
+               ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    """One source: a file or a SQL table whose rows load into one canonical table.
+
+    ``columns`` maps canonical names to raw names (only those that differ); ``formats`` gives a
+    strptime format per timestamp column; ``derive`` computes columns by expression over the
+    canonical columns (e.g. ``amount = "quantity * unit_price - discount"``).
+    """
+
+    name: str
+    table: str
+    format: str
+    path: str | None = None
+    url: str | None = None
+    sql_table: str | None = None
+    source_system: str | None = None
+    delimiter: str = ","
+    encoding: str = "utf-8"
+    columns: Mapping[str, str] = field(default_factory=dict)
+    formats: Mapping[str, str] = field(default_factory=dict)
+    derive: Mapping[str, str] = field(default_factory=dict)
+
+    def raw_name(self, canonical: str) -> str:
+        return self.columns.get(canonical, canonical)
+
+    def location(self) -> str:
+        """Where the rows come from, for messages (never contains credentials)."""
+        if self.format == "sql":
+            return f"{_strip_password(self.url or '')} table {self.sql_table}"
+        return str(self.path)
+
+
+@dataclass(frozen=True)
+class IdentitySettings:
+    """How duplicate customer records are resolved."""
+
+    enabled: bool = True
+    threshold: float = 0.9
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything in ``crmine.toml``."""
+
+    engine: str = "duckdb"
+    sources: tuple[SourceSettings, ...] = ()
+    identity: IdentitySettings = field(default_factory=IdentitySettings)
+    # Sections that later analyses read; kept verbatim and validated by those analyses.
+    analysis: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_path(cls, path: str | Path) -> Settings:
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise SettingsError(f"No settings file at {p}. Create one with `crmine init {p.parent}`.") from None
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as e:
+            raise SettingsError(f"{p} is not valid TOML: {e}. Fix the line it names.") from None
+        return cls.from_dict(data, where=p.name)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, where: str = "settings") -> Settings:
+        problems: list[str] = []
+        _check_keys(data, {"workspace", "sources", "identity", "analysis"}, "", problems)
+        ws = _section(data, "workspace", problems)
+        _check_keys(ws, {"engine", "name"}, "workspace.", problems)
+        engine = _typed(ws, "engine", str, "workspace.", problems, default="duckdb")
+        if engine not in ("duckdb", "spark"):
+            problems.append(f"workspace.engine: must be 'duckdb' or 'spark', got {engine!r}.")
+
+        sources = []
+        for name, raw in _section(data, "sources", problems).items():
+            src = _source(name, raw, problems)
+            if src is not None:
+                sources.append(src)
+
+        ident = _section(data, "identity", problems)
+        _check_keys(ident, {"enabled", "threshold", "seed"}, "identity.", problems)
+        identity = IdentitySettings(
+            enabled=_typed(ident, "enabled", bool, "identity.", problems, default=True),
+            threshold=float(_typed(ident, "threshold", (int, float), "identity.", problems, default=0.9)),
+            seed=_typed(ident, "seed", int, "identity.", problems, default=0),
+        )
+        if not 0 < identity.threshold < 1:
+            problems.append("identity.threshold: must be between 0 and 1 (a match probability).")
+
+        if problems:
+            lines = "\n".join(f"  - {p}" for p in problems)
+            raise SettingsError(f"{where} has {len(problems)} problem(s):\n{lines}")
+        return cls(
+            engine=engine,
+            sources=tuple(sources),
+            identity=identity,
+            analysis=MappingProxyType(dict(_section(data, "analysis", []))),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"workspace": {"engine": self.engine}, "sources": {}}
+        for s in self.sources:
+            d = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in asdict(s).items()}
+            d.pop("name")
+            out["sources"][s.name] = {k: v for k, v in d.items() if v not in (None, {})}
+        out["identity"] = asdict(self.identity)
+        out["analysis"] = dict(self.analysis)
+        return out
+
+    def source(self, name: str) -> SourceSettings:
+        for s in self.sources:
+            if s.name == name:
+                return s
+        known = ", ".join(s.name for s in self.sources) or "(none)"
+        raise SettingsError(f"No source called {name!r} in crmine.toml. Sources: {known}.")
+
+
+_SOURCE_KEYS = {"table", "path", "format", "url", "sql_table", "source_system", "delimiter",
+                "encoding", "columns", "formats", "derive"}
+
+
+def _source(name: str, raw: Any, problems: list[str]) -> SourceSettings | None:
+    where = f"sources.{name}."
+    if not isinstance(raw, Mapping):
+        problems.append(f"sources.{name}: must be a table ([sources.{name}]), got {type(raw).__name__}.")
+        return None
+    _check_keys(raw, _SOURCE_KEYS, where, problems)
+    table = _typed(raw, "table", str, where, problems)
+    if table is None:
+        problems.append(f"{where}table: required; one of {', '.join(TABLES)}.")
+        return None
+    if table not in TABLES:
+        problems.append(f"{where}table: {table!r} is not a canonical table{_did_you_mean(table, TABLES)}.")
+        return None
+    path = _typed(raw, "path", str, where, problems)
+    url = _typed(raw, "url", str, where, problems)
+    fmt = _typed(raw, "format", str, where, problems)
+    if fmt is None:
+        fmt = "sql" if url else _EXTENSIONS.get(Path(path or "").suffix.lower())
+    if fmt not in FORMATS:
+        problems.append(f"{where}format: cannot tell the format of {path!r}; set format to one of {', '.join(FORMATS)}.")
+        return None
+    if fmt == "sql" and not (url and raw.get("sql_table")):
+        problems.append(f"{where}: a SQL source needs url (e.g. 'postgres://user@host:5432/db') and sql_table.")
+    if fmt != "sql" and not path:
+        problems.append(f"{where}path: required for a {fmt} source (relative to the workspace).")
+
+    canon = TABLES[table]
+    columns = _mapping(raw, "columns", where, problems)
+    derive = _mapping(raw, "derive", where, problems)
+    formats = _mapping(raw, "formats", where, problems)
+    for c in columns:
+        if c not in canon.column_names:
+            problems.append(f"{where}columns.{c}: not a column of {table}{_did_you_mean(c, canon.column_names)}. "
+                            "Keys are canonical names, values the raw names in the source.")
+    for c in formats:
+        if c not in canon.column_names and c not in derive:
+            problems.append(f"{where}formats.{c}: not a column of {table}{_did_you_mean(c, canon.column_names)}.")
+        elif c in canon.column_names and canon.column(c).dtype != "timestamp":
+            problems.append(f"{where}formats.{c}: formats apply to timestamp columns; {c} is {canon.column(c).dtype}.")
+    delimiter = _typed(raw, "delimiter", str, where, problems, default=",")
+    if len(delimiter) != 1:
+        problems.append(f"{where}delimiter: must be one character, got {len(delimiter)}.")
+    return SourceSettings(
+        name=name,
+        table=table,
+        format=fmt,
+        path=path,
+        url=url,
+        sql_table=_typed(raw, "sql_table", str, where, problems),
+        source_system=_typed(raw, "source_system", str, where, problems),
+        delimiter=delimiter,
+        encoding=_typed(raw, "encoding", str, where, problems, default="utf-8"),
+        columns=MappingProxyType(columns),
+        formats=MappingProxyType(formats),
+        derive=MappingProxyType(derive),
+    )
+
+
+def _section(data: Mapping[str, Any], key: str, problems: list[str]) -> Mapping[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, Mapping):
+        problems.append(f"{key}: must be a table ([{key}]), got {type(value).__name__}.")
+        return {}
+    return value
+
+
+def _mapping(raw: Mapping[str, Any], key: str, where: str, problems: list[str]) -> dict[str, str]:
+    value = raw.get(key, {})
+    if not isinstance(value, Mapping):
+        problems.append(f"{where}{key}: must be a table of name = \"text\" pairs.")
+        return {}
+    out = {}
+    for k, v in value.items():
+        if isinstance(v, str):
+            out[k] = v
+        else:
+            problems.append(f"{where}{key}.{k}: must be a string, got {type(v).__name__}.")
+    return out
+
+
+def _typed(raw: Mapping[str, Any], key: str, types, where: str, problems: list[str], default=None):
+    if key not in raw:
+        return default
+    value = raw[key]
+    # bool is an int in Python; do not let `threshold = true` pass as a number.
+    if isinstance(value, bool) and types is not bool and bool not in (types if isinstance(types, tuple) else (types,)):
+        ok = False
+    else:
+        ok = isinstance(value, types)
+    if not ok:
+        names = " or ".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
+        problems.append(f"{where}{key}: must be {names}, got {type(value).__name__}.")
+        return default
+    return value
+
+
+def _check_keys(raw: Mapping[str, Any], allowed: set[str], where: str, problems: list[str]) -> None:
+    for k in raw:
+        if k not in allowed:
+            problems.append(f"{where}{k}: unknown key{_did_you_mean(k, allowed)}. Allowed: {', '.join(sorted(allowed))}.")
+
+
+def _did_you_mean(word: str, options) -> str:
+    close = difflib.get_close_matches(word, list(options), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _strip_password(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        return f"{scheme}://{creds.split(':', 1)[0]}@{host}"
+    return url
