@@ -97,6 +97,17 @@ FUNCTIONS: dict[str, Callable[..., ibis.Value]] = {
 }
 
 
+# Division by zero gives null on every engine (Spark's ANSI mode would raise instead).
+_BINARY: dict[str, Callable[[ibis.Value, ibis.Value], ibis.Value]] = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / ibis.ifelse(b == 0, ibis.null(), b),
+    "%": lambda a, b: a % b,
+    "||": lambda a, b: a.cast("string").concat(b.cast("string")),
+}
+
+
 class _Parser:
     def __init__(self, text: str, table: ibis.Table):
         self.text = text
@@ -160,7 +171,7 @@ class _Parser:
         if t.kind == "op" and t.text in ops:
             self.i += 1
             right = self.sum_()
-            return self._typed(lambda: getattr(left, ops[t.text])(right), t)
+            return self._typed(lambda a, b: getattr(a, ops[t.text])(b), t, left, right)
         negate = bool(self.accept("kw", "not"))
         if self.accept("kw", "in"):
             self.expect("op", "(", "'(' after 'in'")
@@ -168,13 +179,13 @@ class _Parser:
             while self.accept("op", ","):
                 values.append(self.literal())
             self.expect("op", ")", "',' or ')' closing the list")
-            out = self._typed(lambda: left.isin(values), t)
+            out = self._typed(lambda a: a.isin(values), t, left)
             return ~out if negate else out
         if self.accept("kw", "between"):
             lo = self.sum_()
             self.expect("kw", "and", "'and' in 'between ... and ...'")
             hi = self.sum_()
-            out = self._typed(lambda: left.between(lo, hi), t)
+            out = self._typed(lambda a: a.between(lo, hi), t, left)
             return ~out if negate else out
         if negate:
             self.fail("'in' or 'between' after 'not'")
@@ -186,40 +197,25 @@ class _Parser:
 
     def sum_(self):
         left = self.product()
-        while True:
+        while self.tok.kind == "op" and self.tok.text in ("+", "-", "||"):
             t = self.tok
-            if t.kind == "op" and t.text in ("+", "-", "||"):
-                self.i += 1
-                right = self.product()
-                if t.text == "||":
-                    left = self._typed(lambda: left.cast("string").concat(right.cast("string")), t)
-                else:
-                    left = self._typed(lambda: left + right if t.text == "+" else left - right, t)
-            else:
-                return left
+            self.i += 1
+            left = self._typed(_BINARY[t.text], t, left, self.product())
+        return left
 
     def product(self):
         left = self.unary()
-        while True:
+        while self.tok.kind == "op" and self.tok.text in ("*", "/", "%"):
             t = self.tok
-            if t.kind == "op" and t.text in ("*", "/", "%"):
-                self.i += 1
-                right = self.unary()
-                if t.text == "/":
-                    # Division by zero gives null on every engine (Spark's ANSI mode would raise).
-                    left = self._typed(lambda: left / ibis.ifelse(right == 0, ibis.null(), right), t)
-                elif t.text == "*":
-                    left = self._typed(lambda: left * right, t)
-                else:
-                    left = self._typed(lambda: left % right, t)
-            else:
-                return left
+            self.i += 1
+            left = self._typed(_BINARY[t.text], t, left, self.unary())
+        return left
 
     def unary(self):
         t = self.tok
         if self.accept("op", "-"):
             value = self.unary()
-            return self._typed(lambda: -value, t)
+            return self._typed(lambda a: -a, t, value)
         return self.atom()
 
     def literal(self):
@@ -265,7 +261,7 @@ class _Parser:
             while self.accept("op", ","):
                 args.append(self.or_())
             self.expect("op", ")", "',' or ')' closing the call")
-        return self._typed(lambda: fn(*args), name)
+        return self._typed(fn, name, *args)
 
     def column(self, t: _Tok):
         if t.text not in self.table.columns:
@@ -280,13 +276,14 @@ class _Parser:
         self.columns.add(t.text)
         return self.table[t.text]
 
-    def _typed(self, build, tok: _Tok):
+    def _typed(self, build, tok: _Tok, *args):
         try:
-            return build()
-        except (TypeError, AttributeError, ValueError, NotImplementedError) as e:
+            return build(*args)
+        except ExpressionError:
+            raise
+        except Exception:  # Ibis signals type mismatches with several exception types
             raise ExpressionError(
-                _where(self.text, tok.pos, f"operation {tok.text!r} does not apply to these types")
-                + f" ({type(e).__name__})"
+                _where(self.text, tok.pos, f"{tok.text!r} does not apply to values of these types")
             ) from None
 
 

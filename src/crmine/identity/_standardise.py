@@ -6,7 +6,7 @@ column is absent from ``customers``):
 
 ==============  ==================================================================================
 unique_id       ``customer_id`` as a string
-source_system   the source system, or ``"unknown"``
+source_system   the source system, as given (null when the column is absent)
 first_name      first word of the name, lower case, titles and punctuation removed
 surname         last word of the name (null when the name has a single word)
 full_name       ``first_name surname``, middle names dropped (term frequencies use it)
@@ -162,10 +162,9 @@ def standardise(customers: ir.Table) -> ir.Table:
     have = set(t.columns)
     cols: dict[str, ir.Value] = {"unique_id": t.customer_id.cast("string")}
     if "source_system" in have:
-        src = _blank_to_null(t.source_system.cast("string"))
-        cols["source_system"] = src.fill_null("unknown")
+        cols["source_system"] = t.source_system.cast("string")
     else:
-        cols["source_system"] = ibis.literal("unknown")
+        cols["source_system"] = ibis.null("string")
     if "name" in have:
         cols["first_name"], cols["surname"], cols["full_name"] = _name_parts(t.name)
     if "email" in have:

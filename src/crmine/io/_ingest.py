@@ -17,6 +17,7 @@ from pathlib import Path
 
 import ibis
 import pandas as pd
+import pyarrow as pa
 
 from crmine.io._read import LINE, Reject, stage
 from crmine.io._validate import checked_rows, resolve_columns
@@ -122,8 +123,7 @@ def load_source(wh: Warehouse, source: SourceSettings, root: Path) -> LoadResult
             detail=bad._detail, record=record,
         ))
         if staged.rejects:
-            wh.insert(QUARANTINE, ibis.memtable(_rejects_frame(staged.rejects, load_id, source, canon.name),
-                                                schema=_QUARANTINE_SCHEMA))
+            wh.insert(QUARANTINE, _rejects_frame(staged.rejects, load_id, source, canon.name))
 
         counts = wh.execute(
             checked.group_by(reason=checked._reason).aggregate(n=checked.count()), what=f"count {source.name}"
@@ -137,11 +137,11 @@ def load_source(wh: Warehouse, source: SourceSettings, root: Path) -> LoadResult
             source.name, canon.name, source.location(), loaded + quarantined, loaded, quarantined,
             seconds=round(time.perf_counter() - started, 3), reasons=dict(sorted(reasons.items())),
         )
-        wh.insert(LOAD_LOG, ibis.memtable(pd.DataFrame([{
+        wh.insert(LOAD_LOG, pa.Table.from_pylist([{
             "load_id": load_id, "source": source.name, "table_name": canon.name, "file": source.location(),
             "fingerprint": fingerprint or "", "read": result.read, "loaded": loaded, "quarantined": quarantined,
             "started": datetime.now(UTC).replace(tzinfo=None), "seconds": result.seconds,
-        }]), schema=_LOAD_LOG_SCHEMA))
+        }], schema=_LOAD_LOG_SCHEMA.to_pyarrow()))
         wh.drop(checked_name)
         wh.drop(stage_name)
     return result
@@ -162,13 +162,11 @@ def _add_derived_columns(wh: Warehouse, table: str, checked: ibis.Table, source:
         wh.drop(f"_{table}_widened")
 
 
-def _rejects_frame(rejects: tuple[Reject, ...], load_id: int, source: SourceSettings, table: str) -> pd.DataFrame:
-    return pd.DataFrame({
-        "load_id": load_id, "source": source.name, "file": source.location(),
-        "line": [r.line for r in rejects], "table_name": table, "column": None,
-        "reason": [r.reason for r in rejects], "detail": [r.detail for r in rejects],
-        "record": [r.text for r in rejects],
-    }).astype({"column": "object"})
+def _rejects_frame(rejects: tuple[Reject, ...], load_id: int, source: SourceSettings, table: str) -> pa.Table:
+    rows = [{"load_id": load_id, "source": source.name, "file": source.location(), "line": r.line,
+             "table_name": table, "column": None, "reason": r.reason, "detail": r.detail, "record": r.text}
+            for r in rejects]
+    return pa.Table.from_pylist(rows, schema=_QUARANTINE_SCHEMA.to_pyarrow())
 
 
 def _next_load_id(wh: Warehouse) -> int:

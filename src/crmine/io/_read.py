@@ -10,6 +10,7 @@ line number, and are quarantined too.
 from __future__ import annotations
 
 import codecs
+import csv
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -242,8 +243,8 @@ def _text(v) -> str | None:
 
 
 def _csv_batches(source: SourceSettings, path: Path, rejects: list[Reject]) -> Iterator[pa.RecordBatch]:
-    header = pacsv.open_csv(path, read_options=pacsv.ReadOptions(encoding=source.encoding, block_size=1 << 16),
-                            parse_options=pacsv.ParseOptions(delimiter=source.delimiter)).schema.names
+    with path.open(encoding=source.encoding, errors="replace", newline="") as f:
+        header = next(csv.reader(f, delimiter=source.delimiter), [])
     state = {"line": 1}
 
     def on_invalid(row):
@@ -262,8 +263,23 @@ def _csv_batches(source: SourceSettings, path: Path, rejects: list[Reject]) -> I
         for batch in reader:
             yield _with_lines(batch, state["line"] + 1)
             state["line"] += batch.num_rows
+        _fill_unknown_lines(path, rejects, source.encoding)
     except pa.ArrowInvalid as e:
         raise SourceError(f"Source {source.name!r} ({source.path}) cannot be read as CSV: {str(e).splitlines()[0]}.") from None
+
+
+def _fill_unknown_lines(path: Path, rejects: list[Reject], encoding: str) -> None:
+    """Give rejects whose line the parser did not report their line, found by their text."""
+    unknown = {r.text: i for i, r in enumerate(rejects) if r.line < 0}
+    if not unknown:
+        return
+    with path.open(encoding=encoding, errors="replace", newline="") as f:
+        for n, text in enumerate(f, start=1):
+            i = unknown.pop(text.rstrip("\r\n"), None)
+            if i is not None:
+                rejects[i] = Reject(n, rejects[i].reason, rejects[i].detail, rejects[i].text)
+            if not unknown:
+                return
 
 
 def _sql_batches(source: SourceSettings) -> Iterator[pa.RecordBatch]:
@@ -288,21 +304,16 @@ def _sql_batches(source: SourceSettings) -> Iterator[pa.RecordBatch]:
 
 
 def _write_batches(wh: Warehouse, table: str, batches: Iterator[pa.RecordBatch], source: SourceSettings) -> tuple[str, ...]:
-    import ibis
-
-    first = True
     schema = None
     for batch in batches:
         tbl = pa.Table.from_batches([batch])
-        if first:
+        if schema is None:
             schema = tbl.schema
-            wh.con.create_table(table, ibis.memtable(tbl), temp=wh.engine == "duckdb", overwrite=True)
-            first = False
+            wh.con.create_table(table, wh.frame(tbl), temp=wh.engine == "duckdb", overwrite=True)
         else:
             # JSON lines may reveal new keys later on; align every batch to the first batch's columns.
-            tbl = _align(tbl, schema)
-            wh.con.insert(table, ibis.memtable(tbl))
-    if first:
+            wh.con.insert(table, wh.frame(_align(tbl, schema)))
+    if schema is None:
         raise SourceError(f"Source {source.name!r} ({source.location()}) holds no columns.")
     return tuple(c for c in schema.names if c != LINE)
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import os
-
-import ibis
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import ibis
 
 if TYPE_CHECKING:
     from crmine.warehouse._warehouse import Warehouse
@@ -47,6 +48,7 @@ def spark_session(path: Path | None) -> Any:
             .appName("crmine")
             .config("spark.sql.shuffle.partitions", "4")
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.driver.memory", "2g")
             .config("spark.sql.ansi.enabled", "true")
@@ -106,3 +108,31 @@ def parse_timestamp(value, fmt: str, engine: str):
     if engine == "duckdb":
         return _duckdb_try_strptime()(value, fmt)
     return _spark_try_to_timestamp()(value, _strptime_to_java(fmt))
+
+
+def frame(wh: Warehouse, data) -> ibis.Table:
+    """A pandas frame or Arrow table as a table expression of ``wh``'s engine, nulls intact.
+
+    (Ibis' memtable goes through pandas on Spark, where a missing string becomes the text 'NaN'.)
+    """
+    import pandas as pd
+    import pyarrow as pa
+
+    if isinstance(data, pd.DataFrame):
+        data = pa.Table.from_pandas(data, preserve_index=False)
+    if wh.engine == "duckdb":
+        return ibis.memtable(data)
+    session = wh.con._session
+    name = f"_crmine_frame_{next(_FRAME_IDS)}"
+    if data.num_rows == 0:
+        # Spark cannot build a frame from an empty Arrow table with nothing to infer; give it a schema.
+        from ibis.backends.pyspark.datatypes import PySparkSchema
+
+        df = session.createDataFrame([], PySparkSchema.from_ibis(ibis.Schema.from_pyarrow(data.schema)))
+    else:
+        df = session.createDataFrame(data)
+    df.createOrReplaceTempView(name)
+    return wh.con.table(name)
+
+
+_FRAME_IDS = itertools.count()

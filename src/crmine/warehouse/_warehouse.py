@@ -80,11 +80,17 @@ class Warehouse:
         """Create (or replace) table ``name`` from a frame, an Arrow table or an expression."""
         with self._wrapped(obj if isinstance(obj, ibis.Expr) else None, f"write {name}"):
             if isinstance(obj, pd.DataFrame | pa.Table):
-                obj = ibis.memtable(obj)
+                obj = self.frame(obj)
             self.con.create_table(name, obj, overwrite=overwrite)
 
-    def insert(self, name: str, expr: ibis.Table) -> None:
-        """Append the rows of ``expr`` to table ``name`` (columns matched by name)."""
+    def frame(self, data: pd.DataFrame | pa.Table) -> ibis.Table:
+        """Local data as a table expression on this engine (nothing is written)."""
+        return _engines.frame(self, data)
+
+    def insert(self, name: str, expr: ibis.Table | pd.DataFrame | pa.Table) -> None:
+        """Append the rows of ``expr`` (or of a frame) to table ``name``."""
+        if not isinstance(expr, ibis.Expr):
+            expr = self.frame(expr)
         with self._wrapped(expr, f"insert into {name}"):
             self.con.insert(name, expr)
 

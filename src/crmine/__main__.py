@@ -1,0 +1,3 @@
+from crmine.cli import main
+
+main()

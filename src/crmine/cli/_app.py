@@ -1,0 +1,221 @@
+"""The ``crmine`` command: a thin layer that parses, calls the library and formats the answer."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+import crmine
+from crmine.errors import CrmineError
+
+app = typer.Typer(
+    name="crmine",
+    help="crmine: an analytical CRM engine. Start with `crmine demo`, or `crmine init DIR`.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+Dir = Annotated[Path, typer.Argument(help="The workspace folder.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[str, int, int], None]]:
+    """A Rich progress bar driven by (step, done, total) callbacks; silent when not a terminal."""
+    with Progress(
+        TextColumn(f"[bold]{label}[/] {{task.description}}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal,
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def update(step: str, done: int, total: int) -> None:
+            bar.update(task, description=step, completed=done, total=total)
+
+        yield update
+
+
+def _fraction_progress(update: Callable[[str, int, int], None]) -> Callable[[str, float], None]:
+    return lambda step, fraction: update(step, int(fraction * 100), 100)
+
+
+@app.command()
+def init(directory: Dir) -> None:
+    """Create a workspace: a commented crmine.toml, an empty warehouse, and folders."""
+    ws = crmine.init(directory)
+    console.print(f"Workspace ready at [bold]{ws.root}[/]. Declare sources in {ws.root / 'crmine.toml'}, "
+                  f"then run `crmine ingest {ws.root}`.")
+
+
+@app.command()
+def simulate(
+    directory: Dir,
+    customers: Annotated[int, typer.Option("--customers", "-n", min=100, help="Number of people to simulate.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 0,
+) -> None:
+    """Write realistic source files with known ground truth (truth/) and a crmine.toml that maps them."""
+    from crmine.datasets import simulate as run
+
+    with _progress("simulate") as update:
+        sim = run(customers, seed=seed, out_dir=directory, progress=_fraction_progress(update))
+    crmine.init(directory)
+    console.print(f"Simulated {sim.n_customers:,} customers and {sim.n_transactions:,} transaction lines "
+                  f"into {directory / 'sources'}; ground truth in {directory / 'truth'}.")
+
+
+@app.command()
+def ingest(
+    directory: Dir,
+    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Load only this source (repeatable).")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Load the sources declared in crmine.toml. Rows read = loaded + quarantined, for every source."""
+    ws = crmine.open(directory)
+    with _progress("ingest") as update:
+        results = ws.ingest.run(sources=source, progress=update)
+    if as_json:
+        print(json.dumps([r.to_dict() for r in results], indent=2))
+        return
+    _print_loads(results)
+
+
+def _print_loads(results) -> None:
+    t = Table(title="Loads", title_justify="left")
+    for col in ("source", "table", "read", "loaded", "quarantined", "reasons", "seconds"):
+        t.add_column(col, justify="right" if col in ("read", "loaded", "quarantined", "seconds") else "left")
+    for r in results:
+        reasons = "unchanged, skipped" if r.skipped else ", ".join(f"{k} {v}" for k, v in r.reasons.items())
+        t.add_row(r.source, r.table, f"{r.read:,}", f"{r.loaded:,}", f"{r.quarantined:,}", reasons, f"{r.seconds:.1f}")
+    console.print(t)
+
+
+@app.command()
+def identity(directory: Dir, as_json: AsJson = False) -> None:
+    """Link records of the same person across sources (writes customer_lineage)."""
+    ws = crmine.open(directory)
+    with _progress("identity") as update:
+        result = ws.identity.resolve(progress=update)
+    if as_json:
+        print(json.dumps(result.to_dict(), indent=2, default=str))
+    else:
+        console.print(_identity_line(result))
+
+
+def _identity_line(result) -> str:
+    d = result.to_dict()
+    return (f"Identity: {d.get('records', 0):,} records -> {d.get('customers', 0):,} customers "
+            f"({d.get('merged_records', 0):,} records merged into {d.get('clusters', 0):,} multi-record customers).")
+
+
+@app.command()
+def status(directory: Dir, as_json: AsJson = False) -> None:
+    """Row counts of every table, and every load with read / loaded / quarantined."""
+    ws = crmine.open(directory)
+    st = ws.status()
+    if as_json:
+        print(json.dumps(st, indent=2))
+        return
+    t = Table(title=f"Warehouse {ws.root}", title_justify="left")
+    t.add_column("table")
+    t.add_column("rows", justify="right")
+    for name, n in st["tables"].items():
+        t.add_row(name, f"{n:,}")
+    console.print(t)
+    if st["loads"]:
+        lt = Table(title="Load log", title_justify="left")
+        for col in ("source", "file", "read", "loaded", "quarantined"):
+            lt.add_column(col, justify="right" if col in ("read", "loaded", "quarantined") else "left")
+        for ld in st["loads"]:
+            lt.add_row(ld["source"], ld["file"], f"{ld['read']:,}", f"{ld['loaded']:,}", f"{ld['quarantined']:,}")
+        console.print(lt)
+
+
+@app.command()
+def dictionary(
+    directory: Annotated[Path | None, typer.Argument(help="A workspace (optional: the model is the same).")] = None,
+    table: Annotated[str | None, typer.Option("--table", "-t", help="Only this table.")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """The data dictionary: each table, column, type, rule, meaning, and which analyses use it."""
+    from crmine._dictionary import dictionary as build
+    from crmine.schema import table as canonical
+
+    if directory is not None:
+        crmine.open(directory)  # a wrong folder is an error even though the model is fixed
+    d = build()
+    if table:
+        canonical(table)
+        d = d[d.table == table]
+    if as_json:
+        print(d.to_json(orient="records", indent=2))
+        return
+    for name, rows in d.groupby("table", sort=False):
+        t = Table(title=name, title_justify="left", show_lines=False)
+        for col in ("column", "type", "key", "rule", "meaning", "used_by"):
+            t.add_column(col)
+        for r in rows.itertuples():
+            t.add_row(r.column, r.type, "key" if r.key else "", r.rule, r.meaning, r.used_by)
+        console.print(t)
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Option("--dir", help="Where to build the demo workspace.")] = Path("demo"),
+    customers: Annotated[int, typer.Option("--customers", "-n", min=100)] = 20_000,
+    seed: int = 0,
+) -> None:
+    """Simulate a company, build its marketing database and run every analysis; print a summary."""
+    from crmine.datasets import simulate as run
+
+    started = time.perf_counter()
+    with _progress("simulate") as update:
+        sim = run(customers, seed=seed, out_dir=directory, progress=_fraction_progress(update))
+    ws = crmine.init(directory)
+    with _progress("ingest") as update:
+        results = ws.ingest.run(progress=update)
+    _print_loads(results)
+    if ws.settings.identity.enabled:
+        with _progress("identity") as update:
+            console.print(_identity_line(ws.identity.resolve(progress=update)))
+    st = ws.status()
+    console.print(
+        f"Demo workspace [bold]{ws.root}[/]: {sim.n_customers:,} simulated customers, "
+        f"{st['tables']['transactions']:,} transaction lines loaded, "
+        f"{st['tables'].get('quarantine', 0):,} rows in quarantine, in {time.perf_counter() - started:.0f} s. "
+        f"Try `crmine status {ws.root}`."
+    )
+
+
+def main() -> None:
+    """Entry point: run the app; a CrmineError prints one line and exits 1, without a traceback."""
+    try:
+        app(standalone_mode=False)
+    except CrmineError as e:
+        err.print(f"[red]error:[/] {e}", highlight=False, markup=True, soft_wrap=True)
+        sys.exit(1)
+    except (typer.Exit, SystemExit) as e:
+        sys.exit(getattr(e, "exit_code", getattr(e, "code", 0)) or 0)
+    except KeyboardInterrupt:
+        err.print("interrupted; the warehouse is unchanged by the step that was running.")
+        sys.exit(130)
+    except Exception as e:  # click usage errors
+        import click
+
+        if isinstance(e, click.ClickException):
+            e.show()
+            sys.exit(e.exit_code)
+        if isinstance(e, click.exceptions.Abort):
+            sys.exit(1)
+        raise

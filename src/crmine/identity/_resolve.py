@@ -1,0 +1,289 @@
+"""Resolve duplicate customer records into unified customers, and write their lineage."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from crmine.errors import SchemaError
+from crmine.identity import _splink
+from crmine.identity._standardise import MATCH_COLUMNS, SOURCE_COLUMNS, standardise
+from crmine.schema import require_columns
+
+__all__ = ["DEFAULT_THRESHOLD", "LINEAGE_TABLE", "IdentityResult", "resolve"]
+
+LINEAGE_TABLE = "customer_lineage"
+# Tuned on simulated customers (see bench/bench_identity.py): the lowest threshold that keeps
+# pairwise precision at or above 0.95 with a margin.
+DEFAULT_THRESHOLD = 0.9
+_INPUT_TABLE = "_crmine_identity_input"
+_STEPS = ("standardise", "estimate u", "predict", "cluster", "write lineage")
+
+ProgressCallback = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class IdentityResult:
+    """What :func:`resolve` did.
+
+    Attributes
+    ----------
+    records
+        Customer records read from ``customers``.
+    unified_customers
+        Distinct people after resolution (``unified_id`` values).
+    merged_records
+        Records folded into another record's customer: ``records - unified_customers``.
+    clusters
+        Unified customers made of more than one record.
+    threshold
+        Match probability at or above which two records were linked.
+    columns_used
+        Canonical columns that took part in matching (present and not all null).
+    blocking_rules
+        Rules that chose the record pairs to score, e.g. ``"birth_date and surname"``.
+    trained
+        False when the table was too small to train on and the prior model was used.
+    table
+        Name of the lineage table written.
+    """
+
+    records: int
+    unified_customers: int
+    merged_records: int
+    clusters: int
+    threshold: float
+    columns_used: tuple[str, ...] = ()
+    blocking_rules: tuple[str, ...] = ()
+    trained: bool = False
+    table: str = LINEAGE_TABLE
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as plain Python values (lists for tuples), ready for JSON."""
+        d = asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+
+
+def _check_threshold(threshold: float) -> float:
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float):
+        raise TypeError(f"threshold must be a number, got {type(threshold).__name__}.")
+    if not 0.0 < float(threshold) < 1.0:
+        raise ValueError(
+            f"threshold is a match probability and must lie strictly between 0 and 1; "
+            f"got {threshold}. The default is {DEFAULT_THRESHOLD}."
+        )
+    return float(threshold)
+
+
+def _profile(wh: Any, std: ir.Table) -> tuple[int, set[str]]:
+    """Count records and check ids; return (n_records, standardised columns holding data)."""
+    cols = [c for c in std.columns if c not in ("unique_id", "source_system")]
+    aggs = {
+        "n": std.count(),
+        "n_ids": std.unique_id.nunique(),
+        "n_null_ids": std.unique_id.isnull().sum(),
+    }
+    aggs.update({f"c_{c}": std[c].count() for c in cols})
+    row = wh.execute(std.aggregate(**aggs), what="profile customers").iloc[0]
+    n = int(row["n"])
+    null_ids = int(row["n_null_ids"] or 0)
+    dup_ids = n - null_ids - int(row["n_ids"])
+    if null_ids or dup_ids:
+        raise SchemaError(
+            f"Table 'customers' must have one row per customer_id: found {null_ids} row(s) "
+            f"with an empty customer_id and {dup_ids} repeated customer_id(s) among {n} rows. "
+            "Fix the source or its mapping in crmine.toml and load it again."
+        )
+    # A column needs data in two records before any pair can agree on it.
+    usable = {c for c in cols if int(row[f"c_{c}"]) >= 2}
+    return n, usable
+
+
+def _lineage(
+    records: ir.Table, clusters: ir.Table | None, predictions: ir.Table | None
+) -> ir.Table:
+    """The lineage expression: one row per record, with its unified customer."""
+    if clusters is None:
+        members = records.select("unique_id", "source_system", cluster_id=records.unique_id)
+    else:
+        members = records.join(
+            clusters.select("unique_id", "cluster_id"), "unique_id", how="left"
+        ).select(
+            "unique_id",
+            "source_system",
+            cluster_id=ibis.coalesce(ibis._.cluster_id.cast("string"), ibis._.unique_id),
+        )
+    w = ibis.window(group_by="cluster_id")
+    out = members.mutate(
+        cluster_size=members.unique_id.count().over(w),
+        smallest_id=members.unique_id.min().over(w),
+    )
+    if predictions is not None:
+        c = members.select("unique_id", "cluster_id")
+        p = predictions.select(l=predictions.unique_id_l.cast("string"),
+                               r=predictions.unique_id_r.cast("string"),
+                               p=predictions.match_probability.cast("float64"))  # fmt: skip
+        cl, cr = c.view(), c.view()
+        within = (
+            p.join(cl, p.l == cl.unique_id)
+            .select("l", "r", "p", cid_l=cl.cluster_id)
+            .join(cr, ibis._.r == cr.unique_id)
+            .select("l", "r", "p", "cid_l", cid_r=cr.cluster_id)
+        )
+        within = within.filter(within.cid_l == within.cid_r)
+        ends = within.select(unique_id=within.l, p=within.p).union(
+            within.select(unique_id=within.r, p=within.p), distinct=False
+        )
+        best = ends.group_by("unique_id").aggregate(best_p=ends.p.max())
+        out = out.join(best, "unique_id", how="left")
+        prob = out.best_p
+    else:
+        prob = ibis.null("float64")
+    unified = "U" + out.smallest_id.hexdigest("sha256").substr(0, 12)
+    return out.select(
+        customer_id=out.unique_id,
+        source_system=out.source_system,
+        unified_id=unified,
+        cluster_size=out.cluster_size.cast("int64"),
+        match_probability=ibis.ifelse(out.cluster_size > 1, prob, ibis.null("float64")),
+    )
+
+
+def resolve(
+    wh: Any,
+    /,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    seed: int = 0,
+    progress: ProgressCallback | None = None,
+) -> IdentityResult:
+    """Link the records in ``customers`` that belong to one person, and write ``customer_lineage``.
+
+    Parameters
+    ----------
+    wh
+        The warehouse (DuckDB or Spark) holding table ``customers``.
+    threshold
+        Match probability at or above which two records are linked; linked records form one
+        customer through chains of links (connected components).
+    seed
+        Seed of the random sampling that estimates u; the same data and seed give the same result.
+    progress
+        Called as ``progress(step, done, total)`` before each step, for progress bars.
+
+    Returns
+    -------
+    IdentityResult
+        Counts of records, unified customers and merged records.
+
+    Notes
+    -----
+    ``customer_lineage`` has one row per record: ``customer_id`` (the record), ``source_system``,
+    ``unified_id``, ``cluster_size`` and ``match_probability``. ``unified_id`` is ``"U"`` and the
+    first 12 hex digits of the SHA-256 of the smallest ``customer_id`` in the cluster, so re-runs
+    give the same ids and a record that matches nothing keeps an id derived from itself.
+    ``match_probability`` is the highest probability of any scored pair joining the record to
+    another record of its cluster; it is null for a record alone in its cluster.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmine.warehouse import connect
+    >>> from crmine.identity import resolve
+    >>> wh = connect()
+    >>> wh.write("customers", pd.DataFrame({
+    ...     "customer_id": ["crm-1", "web-7", "crm-2"],
+    ...     "name": ["Ann Lee", "ann lee", "Bob Stone"],
+    ...     "email": ["ann.lee@example.com", "Ann.Lee@example.com ", "bob@example.org"],
+    ...     "phone": ["+44 7700 900123", "07700900123", "07700 900999"],
+    ... }))
+    >>> result = resolve(wh)
+    >>> result.records, result.unified_customers
+    (3, 2)
+    """
+    threshold = _check_threshold(threshold)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}.")
+    done = 0
+
+    def step(name: str) -> None:
+        nonlocal done
+        if progress is not None:
+            progress(name, done, len(_STEPS))
+        done += 1
+
+    customers = wh.table("customers")
+    require_columns(
+        customers.columns,
+        ["customer_id"],
+        where="Table 'customers'",
+        hint="Identity resolution needs one id per record; map it in crmine.toml.",
+    )
+    identifying = [c for c in SOURCE_COLUMNS if c in customers.columns]
+    if not identifying:
+        raise SchemaError(
+            "Table 'customers' has no column to match records on; identity resolution needs at "
+            f"least one of {', '.join(SOURCE_COLUMNS)}. Existing columns: "
+            f"{', '.join(sorted(customers.columns))}. Map them in crmine.toml."
+        )
+    step("standardise")
+    std = standardise(customers)
+    n, usable = _profile(wh, std)
+    if n >= 2 and not usable & set(MATCH_COLUMNS):
+        raise SchemaError(
+            "Table 'customers' holds no data to match records on: the columns "
+            f"{', '.join(identifying)} are empty (or filled in for fewer than two records). "
+            "Identity resolution needs at least one of "
+            f"{', '.join(c for c in SOURCE_COLUMNS if c != 'gender')} filled in."
+        )
+    keep = ["unique_id", "source_system", *[c for c in std.columns if c in usable]]
+    if "first_name" in usable and "full_name" in std.columns:
+        keep.append("full_name")
+    run = None
+    try:
+        if n >= 2:
+            wh.write(_INPUT_TABLE, std.select(*dict.fromkeys(keep)))
+            run = _splink.run_splink(
+                wh, _INPUT_TABLE, usable=usable, n_records=n, threshold=threshold,
+                seed=seed, step=step,
+            )  # fmt: skip
+            lineage = _lineage(
+                wh.table(_INPUT_TABLE), wh.con.table(run.clusters), wh.con.table(run.predictions)
+            )
+        else:
+            lineage = _lineage(std.select("unique_id", "source_system"), None, None)
+        done = len(_STEPS) - 1
+        step("write lineage")
+        wh.write(LINEAGE_TABLE, lineage)
+    finally:
+        if run is not None:
+            _splink.cleanup(run)
+        with contextlib.suppress(Exception):
+            wh.drop(_INPUT_TABLE)
+    t = wh.table(LINEAGE_TABLE)
+    counts = wh.execute(
+        t.aggregate(
+            records=t.count(),
+            unified=t.unified_id.nunique(),
+            clusters=t.unified_id.nunique(where=t.cluster_size > 1),
+        ),
+        what="count lineage",
+    ).iloc[0]
+    records, unified = int(counts["records"]), int(counts["unified"])
+    return IdentityResult(
+        records=records,
+        unified_customers=unified,
+        merged_records=records - unified,
+        clusters=int(counts["clusters"]),
+        threshold=threshold,
+        columns_used=tuple(
+            c for c, derived in SOURCE_COLUMNS.items() if set(derived) & usable and c in identifying
+        ),
+        blocking_rules=run.blocking_rules if run is not None else (),
+        trained=run.trained if run is not None else False,
+    )
