@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from crmine.errors import DependencyError, SourceError
@@ -243,43 +242,60 @@ def _text(v) -> str | None:
 
 
 def _csv_batches(source: SourceSettings, path: Path, rejects: list[Reject]) -> Iterator[pa.RecordBatch]:
-    with path.open(encoding=source.encoding, errors="replace", newline="") as f:
-        header = next(csv.reader(f, delimiter=source.delimiter), [])
-    state = {"line": 1}
+    """CSV through Python's csv module: exact line numbers, even with line breaks inside quotes.
 
-    def on_invalid(row):
-        line = row.number if row.number is not None else -1
-        rejects.append(Reject(line, "malformed_row", f"{row.actual_columns} fields, header has {row.expected_columns}", row.text or ""))
-        return "skip"
+    Slower than DuckDB's reader, which the DuckDB engine uses; this path serves the other engines.
+    """
+    line_of = {"n": 0}
 
+    def decoded() -> Iterator[str]:
+        with path.open("rb") as f:
+            for raw in f:
+                line_of["n"] += 1
+                try:
+                    yield raw.decode(source.encoding)
+                except UnicodeDecodeError:
+                    rejects.append(Reject(line_of["n"], "malformed_row", _REJECT_DETAIL["INVALID ENCODING"],
+                                          raw.decode(source.encoding, "replace").rstrip("\r\n")))
+                    yield "\n"  # an empty row keeps the reader in step; it is skipped below
+
+    reader = csv.reader(decoded(), delimiter=source.delimiter, strict=True)
     try:
-        reader = pacsv.open_csv(
-            path,
-            read_options=pacsv.ReadOptions(encoding=source.encoding, block_size=1 << 22),
-            parse_options=pacsv.ParseOptions(delimiter=source.delimiter, invalid_row_handler=on_invalid),
-            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(header, pa.string()),
-                                                 strings_can_be_null=True, null_values=[""]),
-        )
-        for batch in reader:
-            yield _with_lines(batch, state["line"] + 1)
-            state["line"] += batch.num_rows
-        _fill_unknown_lines(path, rejects, source.encoding)
-    except pa.ArrowInvalid as e:
-        raise SourceError(f"Source {source.name!r} ({source.path}) cannot be read as CSV: {str(e).splitlines()[0]}.") from None
+        header = next(reader)
+    except StopIteration:
+        header = []
+    except csv.Error as e:
+        raise SourceError(f"Source {source.name!r} ({source.path}) cannot be read as CSV: {e}.") from None
+    rows: list[list[str | None]] = []
+    lines: list[int] = []
 
+    def flush() -> pa.RecordBatch:
+        cols = {h: pa.array([r[i] for r in rows], type=pa.string()) for i, h in enumerate(header)}
+        cols[LINE] = pa.array(lines, type=pa.int64())
+        return pa.RecordBatch.from_pydict(cols)
 
-def _fill_unknown_lines(path: Path, rejects: list[Reject], encoding: str) -> None:
-    """Give rejects whose line the parser did not report their line, found by their text."""
-    unknown = {r.text: i for i, r in enumerate(rejects) if r.line < 0}
-    if not unknown:
-        return
-    with path.open(encoding=encoding, errors="replace", newline="") as f:
-        for n, text in enumerate(f, start=1):
-            i = unknown.pop(text.rstrip("\r\n"), None)
-            if i is not None:
-                rejects[i] = Reject(n, rejects[i].reason, rejects[i].detail, rejects[i].text)
-            if not unknown:
-                return
+    while True:
+        start = line_of["n"] + 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            rejects.append(Reject(start, "malformed_row", str(e), ""))
+            continue
+        if not fields:
+            continue
+        if len(fields) != len(header):
+            kind = "TOO MANY COLUMNS" if len(fields) > len(header) else "MISSING COLUMNS"
+            rejects.append(Reject(start, "malformed_row", _REJECT_DETAIL[kind], source.delimiter.join(fields)))
+            continue
+        rows.append([v if v != "" else None for v in fields])
+        lines.append(start)
+        if len(rows) >= _BATCH_ROWS:
+            yield flush()
+            rows, lines = [], []
+    if rows or header:
+        yield flush()
 
 
 def _sql_batches(source: SourceSettings) -> Iterator[pa.RecordBatch]:

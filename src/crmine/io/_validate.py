@@ -127,8 +127,9 @@ def checked_rows(
     for col in canon.columns:
         v = typed[col.name]
         if col.required:
-            range_flags[f"_missing_{col.name}"] = v.isnull() & ~typed[f"_bad_type_{col.name}"].fill_null(False) \
-                if f"_bad_type_{col.name}" in typed.columns else v.isnull()
+            # A value that is present but unreadable is a bad_type, not a missing value.
+            bad_type = typed[f"_bad_type_{col.name}"] if f"_bad_type_{col.name}" in typed.columns else ibis.literal(False)
+            range_flags[f"_missing_{col.name}"] = v.isnull() & ~bad_type.fill_null(False)
             rules.insert(0, (f"_missing_{col.name}", "missing_required", col.name, "required value is empty"))
         checks = []
         if col.min is not None:
@@ -153,20 +154,20 @@ def checked_rows(
         typed = typed.mutate(**{f"_unknown_{col.name}": typed[ref].isnull() & typed[col.name].notnull()}).drop(ref)
         rules.append((f"_unknown_{col.name}", "unknown_reference", col.name, f"no such {ref_col} in {ref_table}"))
 
-    # Duplicate keys: a key already in the warehouse, or a repeat of an earlier line of this source.
+    def pick(rules: list[tuple[str, str, str, str]], i: int) -> ir.StringValue:
+        return ibis.cases(*[(typed[r[0]].fill_null(False), r[i]) for r in rules], else_=ibis.null().cast("string"))
+
+    # Duplicate keys: a key already in the warehouse, or a repeat of an earlier valid row of this
+    # source. Valid rows rank first, so a bad row never shadows a good one with the same key.
+    typed = typed.mutate(_pre=pick(rules, 1))
     key = list(canon.key)
     existing = wh.table(canon.name).select(**{f"_k_{k}": wh.table(canon.name)[k] for k in key}).distinct()
     typed = typed.left_join(existing, [typed[k] == existing[f"_k_{k}"] for k in key])
-    typed = typed.mutate(
-        _key_exists=typed[f"_k_{key[0]}"].notnull(),
-        _key_repeat=ibis.row_number().over(group_by=[typed[k] for k in key], order_by=typed[LINE]) > 0,
-    )
+    rank = ibis.row_number().over(group_by=[typed[k] for k in key], order_by=[typed._pre.notnull(), typed[LINE]])
+    typed = typed.mutate(_key_exists=typed[f"_k_{key[0]}"].notnull(), _key_repeat=rank > 0)
     keyname = ",".join(key)
     rules.append(("_key_exists", "duplicate_key", keyname, "key already loaded"))
     rules.append(("_key_repeat", "duplicate_key", keyname, "key repeats an earlier row"))
 
-    def pick(i: int) -> ir.StringValue:
-        return ibis.cases(*[(typed[r[0]].fill_null(False), r[i]) for r in rules], else_=ibis.null().cast("string"))
-
     keep = [*canon.column_names, *[n for n in source.derive if n not in canon.column_names]]
-    return typed.select(*keep, LINE, _reason=pick(1), _column=pick(2), _detail=pick(3))
+    return typed.select(*keep, LINE, _reason=pick(rules, 1), _column=pick(rules, 2), _detail=pick(rules, 3))
