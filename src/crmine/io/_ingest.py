@@ -19,7 +19,7 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
-from crmine.io._read import LINE, Reject, stage
+from crmine.io._read import LINE, REC, Reject, stage
 from crmine.io._validate import checked_rows, resolve_columns
 from crmine.schema import LOAD_ORDER, TABLES
 from crmine.settings import Settings, SourceSettings
@@ -102,6 +102,11 @@ def load_source(wh: Warehouse, source: SourceSettings, root: Path) -> LoadResult
     checked_name = f"_checked_{source.name}"
     with wh.transaction():
         staged = stage(wh, source, path, stage_name)
+        if fingerprint is None and staged.fingerprint is not None:
+            fingerprint = staged.fingerprint
+            if _already_loaded(wh, source.name, fingerprint):
+                wh.drop(stage_name)
+                return LoadResult(source.name, source.table, source.location(), 0, 0, 0, skipped=True)
         raw = wh.con.table(stage_name)
         mapping = resolve_columns(source, canon, staged.columns)
         checked = checked_rows(wh, raw, source, canon, mapping)
@@ -115,7 +120,7 @@ def load_source(wh: Warehouse, source: SourceSettings, root: Path) -> LoadResult
 
         load_id = _next_load_id(wh)
         bad = checked.filter(checked._reason.notnull())
-        bad = bad.join(raw, bad[LINE] == raw[LINE])
+        bad = bad.join(raw.drop(LINE), bad[REC] == raw[REC])
         record = ibis.struct({c: raw[c].cast("string") for c in staged.columns}).cast("json").cast("string")
         wh.insert(QUARANTINE, bad.select(
             load_id=ibis.literal(load_id, "int64"), source=ibis.literal(source.name), file=ibis.literal(source.location()),

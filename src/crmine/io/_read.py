@@ -10,6 +10,7 @@ line number, and are quarantined too.
 from __future__ import annotations
 
 import codecs
+import hashlib
 import csv
 import json
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from crmine.warehouse import Warehouse
 __all__ = ["Reject", "Staged", "stage"]
 
 LINE = "_line"
+REC = "_rec"  # a unique row number within the stage (lines can repeat in odd files)
 _BATCH_ROWS = 100_000
 
 
@@ -46,6 +48,7 @@ class Staged:
     table: str
     rejects: tuple[Reject, ...]
     columns: tuple[str, ...]
+    fingerprint: str | None = None  # of the rows read, where the source is not a file
 
 
 def stage(wh: Warehouse, source: SourceSettings, path: Path | None, table: str) -> Staged:
@@ -55,8 +58,9 @@ def stage(wh: Warehouse, source: SourceSettings, path: Path | None, table: str) 
     if source.format == "csv" and wh.engine == "duckdb":
         return _stage_csv_duckdb(wh, source, path, table)
     batches, rejects = _batches(source, path)
-    columns = _write_batches(wh, table, batches, source)
-    return Staged(table, tuple(rejects), columns)
+    digest = hashlib.blake2b(digest_size=16) if source.format == "sql" else None
+    columns = _write_batches(wh, table, batches, source, digest)
+    return Staged(table, tuple(rejects), columns, digest.hexdigest() if digest else None)
 
 
 def _check_file(source: SourceSettings, path: Path) -> None:
@@ -127,12 +131,12 @@ def _stage_csv_duckdb(wh: Warehouse, source: SourceSettings, path: Path, table: 
             [(line - i - 1, i) for i, (line, _, _) in enumerate(rejects, start=1)],
         )
     raw.execute(
-        f'CREATE OR REPLACE TEMP TABLE "{table}" AS SELECT s.* EXCLUDE (_rec), '
+        f'CREATE OR REPLACE TEMP TABLE "{table}" AS SELECT s.*, '
         f"s._rec + 1 + coalesce(r.n, 0) AS {LINE} "
         f'FROM "{table}_raw" s ASOF LEFT JOIN _crmine_shift r ON s._rec > r.thr'
     )
     raw.execute(f'DROP TABLE "{table}_raw"')
-    columns = tuple(c for c in wh.con.table(table).columns if c != LINE)
+    columns = tuple(c for c in wh.con.table(table).columns if c not in (LINE, REC))
     texts = _lines_of(path, {line for line, _, _ in rejects}, source.encoding)
     out = tuple(
         Reject(int(line), "malformed_row", _REJECT_DETAIL.get(kind, kind.lower()), texts.get(line, ""))
@@ -319,10 +323,19 @@ def _sql_batches(source: SourceSettings) -> Iterator[pa.RecordBatch]:
         con.disconnect()
 
 
-def _write_batches(wh: Warehouse, table: str, batches: Iterator[pa.RecordBatch], source: SourceSettings) -> tuple[str, ...]:
+def _write_batches(wh: Warehouse, table: str, batches: Iterator[pa.RecordBatch], source: SourceSettings,
+                   digest=None) -> tuple[str, ...]:
     schema = None
+    n = 0
     for batch in batches:
+        if digest is not None:
+            sink = pa.BufferOutputStream()
+            with pa.ipc.new_stream(sink, batch.schema) as w:
+                w.write_batch(batch)
+            digest.update(sink.getvalue())
         tbl = pa.Table.from_batches([batch])
+        tbl = tbl.append_column(REC, pa.array(range(n + 1, n + 1 + tbl.num_rows), type=pa.int64()))
+        n += tbl.num_rows
         if schema is None:
             schema = tbl.schema
             wh.con.create_table(table, wh.frame(tbl), temp=wh.engine == "duckdb", overwrite=True)
@@ -331,7 +344,7 @@ def _write_batches(wh: Warehouse, table: str, batches: Iterator[pa.RecordBatch],
             wh.con.insert(table, wh.frame(_align(tbl, schema)))
     if schema is None:
         raise SourceError(f"Source {source.name!r} ({source.location()}) holds no columns.")
-    return tuple(c for c in schema.names if c != LINE)
+    return tuple(c for c in schema.names if c not in (LINE, REC))
 
 
 def _align(tbl: pa.Table, schema: pa.Schema) -> pa.Table:

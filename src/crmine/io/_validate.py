@@ -13,7 +13,7 @@ import ibis.expr.types as ir
 
 from crmine._expression import compile_expression
 from crmine.errors import ExpressionError, SchemaError
-from crmine.io._read import LINE
+from crmine.io._read import LINE, REC
 from crmine.schema import Column, Table
 from crmine.settings import SourceSettings
 from crmine.warehouse import Warehouse
@@ -111,7 +111,7 @@ def checked_rows(
     if source.source_system and mapping.get("source_system") is None and "source_system" in values:
         values["source_system"] = ibis.literal(source.source_system)
 
-    typed = staged.select(**values, **flags, **{LINE: staged[LINE]})
+    typed = staged.select(**values, **flags, **{LINE: staged[LINE], REC: staged[REC]})
     # Derived columns see the typed canonical columns (and earlier derived ones).
     for name, text in source.derive.items():
         try:
@@ -163,11 +163,11 @@ def checked_rows(
     key = list(canon.key)
     existing = wh.table(canon.name).select(**{f"_k_{k}": wh.table(canon.name)[k] for k in key}).distinct()
     typed = typed.left_join(existing, [typed[k] == existing[f"_k_{k}"] for k in key])
-    rank = ibis.row_number().over(group_by=[typed[k] for k in key], order_by=[typed._pre.notnull(), typed[LINE]])
+    rank = ibis.row_number().over(group_by=[typed[k] for k in key], order_by=[typed._pre.notnull(), typed[REC]])
     typed = typed.mutate(_key_exists=typed[f"_k_{key[0]}"].notnull(), _key_repeat=rank > 0)
     keyname = ",".join(key)
     rules.append(("_key_exists", "duplicate_key", keyname, "key already loaded"))
     rules.append(("_key_repeat", "duplicate_key", keyname, "key repeats an earlier row"))
 
     keep = [*canon.column_names, *[n for n in source.derive if n not in canon.column_names]]
-    return typed.select(*keep, LINE, _reason=pick(rules, 1), _column=pick(rules, 2), _detail=pick(rules, 3))
+    return typed.select(*keep, LINE, REC, _reason=pick(rules, 1), _column=pick(rules, 2), _detail=pick(rules, 3))
