@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import tomllib
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -127,8 +127,8 @@ class Settings:
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"workspace": {"engine": self.engine}, "sources": {}}
         for s in self.sources:
-            d = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in asdict(s).items()}
-            d.pop("name")
+            d = {f.name: getattr(s, f.name) for f in fields(s) if f.name != "name"}
+            d = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in d.items()}
             out["sources"][s.name] = {k: v for k, v in d.items() if v not in (None, {})}
         out["identity"] = asdict(self.identity)
         out["analysis"] = dict(self.analysis)
