@@ -158,6 +158,9 @@ def connect(path: str | os.PathLike | None = None, *, engine: str = "duckdb") ->
     p = Path(path) if path is not None else None
     if engine == "duckdb":
         con = ibis.duckdb.connect(str(p) if p else ":memory:")
+        # Bounded memory: large loads spill to disk instead of growing the process without limit.
+        con.con.execute("SET memory_limit = ?", [os.environ.get("CRMINE_DUCKDB_MEMORY", "2GB")])
+        con.con.execute("SET enable_progress_bar = false")
         return Warehouse(con, engine="duckdb", path=p)
     try:
         import pyspark  # noqa: F401
