@@ -10,7 +10,6 @@ that its peak resident memory can be read from the operating system.
 from __future__ import annotations
 
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -64,16 +63,17 @@ def write_files(folder: Path, rows: int, seed: int = 0) -> None:
 
 
 _CRMINE = """
-import crmine, json, sys, time
+import crmine, json, resource, sys, time
 t = time.perf_counter()
 ws = crmine.init(sys.argv[1])
 r = ws.ingest.run()
 print(json.dumps({"seconds": time.perf_counter() - t, "loaded": sum(x.loaded for x in r),
-                  "quarantined": sum(x.quarantined for x in r)}))
+                  "quarantined": sum(x.quarantined for x in r),
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
 _PANDAS = """
-import pandas as pd, sqlite3, json, sys, time
+import pandas as pd, sqlite3, json, resource, sys, time
 t = time.perf_counter()
 con = sqlite3.connect(sys.argv[1] + "/pandas.sqlite")
 n = 0
@@ -82,18 +82,15 @@ for name in ("customers", "transactions"):
     df.to_sql(name, con, if_exists="replace", index=False, chunksize=100_000)
     n += len(df)
 con.commit()
-print(json.dumps({"seconds": time.perf_counter() - t, "loaded": n, "quarantined": 0}))
+print(json.dumps({"seconds": time.perf_counter() - t, "loaded": n, "quarantined": 0,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
 
 def _run_child(code: str, folder: Path) -> dict:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Run ``code`` in a fresh interpreter; it prints its time and its own peak RSS (MiB) as JSON."""
     proc = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True, check=True)
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
-    # ru_maxrss of children is the maximum over all children so far; each run is larger than the
-    # last in this script's order, so the value is this child's peak (KiB on Linux).
-    out["peak_mb"] = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) / 1024
-    return out
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def run(sizes=(1_000_000, 10_000_000)) -> list[dict]:
