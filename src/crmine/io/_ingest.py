@@ -109,9 +109,7 @@ def load_source(wh: Warehouse, source: SourceSettings, root: Path) -> LoadResult
                 return LoadResult(source.name, source.table, source.location(), 0, 0, 0, skipped=True)
         raw = wh.con.table(stage_name)
         mapping = resolve_columns(source, canon, staged.columns)
-        checked = checked_rows(wh, raw, source, canon, mapping)
-        wh.con.create_table(checked_name, checked, temp=wh.engine == "duckdb", overwrite=True)
-        checked = wh.con.table(checked_name)
+        checked = wh.materialize(checked_name, checked_rows(wh, raw, source, canon, mapping))
 
         _add_derived_columns(wh, canon.name, checked, source)
         target = wh.table(canon.name)
@@ -147,8 +145,8 @@ def load_source(wh: Warehouse, source: SourceSettings, root: Path) -> LoadResult
             "fingerprint": fingerprint or "", "read": result.read, "loaded": loaded, "quarantined": quarantined,
             "started": datetime.now(UTC).replace(tzinfo=None), "seconds": result.seconds,
         }], schema=_LOAD_LOG_SCHEMA.to_pyarrow()))
-        wh.drop(checked_name)
-        wh.drop(stage_name)
+        for scratch in (checked_name, f"_typed_{source.name}", stage_name):
+            wh.drop(scratch)
     return result
 
 

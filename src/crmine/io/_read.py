@@ -10,8 +10,8 @@ line number, and are quarantined too.
 from __future__ import annotations
 
 import codecs
-import hashlib
 import csv
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -107,9 +107,11 @@ def _stage_csv_duckdb(wh: Warehouse, source: SourceSettings, path: Path, table: 
     raw.execute("DROP TABLE IF EXISTS temp._crmine_rejects")
     raw.execute("DROP TABLE IF EXISTS temp._crmine_reject_scans")
     try:
-        # row_number() keeps the file's order (DuckDB preserves insertion order by default).
+        # row_number() keeps the file's order (DuckDB preserves insertion order by default). Without
+        # rejects, record k sits on line k + 1 (after the header).
         raw.execute(
-            f'CREATE OR REPLACE TEMP TABLE "{table}_raw" AS SELECT row_number() OVER () AS _rec, * FROM {reader}',
+            f'CREATE OR REPLACE TEMP TABLE "{table}" AS '
+            f"SELECT *, row_number() OVER () AS {REC}, row_number() OVER () + 1 AS {LINE} FROM {reader}",
             [str(path), source.delimiter, encoding],
         )
     except Exception as e:
@@ -122,20 +124,19 @@ def _stage_csv_duckdb(wh: Warehouse, source: SourceSettings, path: Path, table: 
     rejects = raw.execute(
         "SELECT line, error_type, column_idx FROM temp._crmine_rejects ORDER BY line"
     ).fetchall()
-    # Good record k sits on line k + 1 (header) + the number of rejected lines before it; a rejected
-    # line i (1-based among rejects) at line l shifts every good record k > l - i - 1.
-    raw.execute("CREATE OR REPLACE TEMP TABLE _crmine_shift(thr BIGINT, n BIGINT)")
     if rejects:
+        # Good record k then sits on line k + 1 + the number of rejected lines before it; the i-th
+        # reject (1-based) at line l shifts every good record k > l - i - 1.
+        raw.execute("CREATE OR REPLACE TEMP TABLE _crmine_shift(thr BIGINT, n BIGINT)")
         raw.executemany(
             "INSERT INTO _crmine_shift VALUES (?, ?)",
             [(line - i - 1, i) for i, (line, _, _) in enumerate(rejects, start=1)],
         )
-    raw.execute(
-        f'CREATE OR REPLACE TEMP TABLE "{table}" AS SELECT s.*, '
-        f"s._rec + 1 + coalesce(r.n, 0) AS {LINE} "
-        f'FROM "{table}_raw" s ASOF LEFT JOIN _crmine_shift r ON s._rec > r.thr'
-    )
-    raw.execute(f'DROP TABLE "{table}_raw"')
+        raw.execute(
+            f'CREATE OR REPLACE TEMP TABLE "{table}" AS SELECT s.* REPLACE ('
+            f"s.{REC} + 1 + coalesce(r.n, 0) AS {LINE}) "
+            f'FROM "{table}" s ASOF LEFT JOIN _crmine_shift r ON s.{REC} > r.thr'
+        )
     columns = tuple(c for c in wh.con.table(table).columns if c not in (LINE, REC))
     texts = _lines_of(path, {line for line, _, _ in rejects}, source.encoding)
     out = tuple(

@@ -92,7 +92,10 @@ def _typed(raw: ir.Column, col: Column, fmt: str | None, engine: str) -> tuple[i
 def checked_rows(
     wh: Warehouse, staged: ir.Table, source: SourceSettings, canon: Table, mapping: dict[str, str | None],
 ) -> ir.Table:
-    """The staged rows, typed to ``canon``, each with the first rule it breaks (or none)."""
+    """The staged rows, typed to ``canon``, each with the first rule it breaks (or none).
+
+    Writes one scratch table, ``_typed_<source>``, which the caller drops with the stage.
+    """
     values: dict[str, ir.Value] = {}
     flags: dict[str, ir.BooleanValue] = {}
     rules: list[tuple[str, str, str, str]] = []  # (flag column, reason, column, detail)
@@ -124,13 +127,14 @@ def checked_rows(
 
     # Range rules on the typed values; a missing required value explains a null best, so it comes first.
     range_flags: dict[str, ir.BooleanValue] = {}
+    missing_rules = []
     for col in canon.columns:
         v = typed[col.name]
         if col.required:
             # A value that is present but unreadable is a bad_type, not a missing value.
             bad_type = typed[f"_bad_type_{col.name}"] if f"_bad_type_{col.name}" in typed.columns else ibis.literal(False)
             range_flags[f"_missing_{col.name}"] = v.isnull() & ~bad_type.fill_null(False)
-            rules.insert(0, (f"_missing_{col.name}", "missing_required", col.name, "required value is empty"))
+            missing_rules.append((f"_missing_{col.name}", "missing_required", col.name, "required value is empty"))
         checks = []
         if col.min is not None:
             checks.append((v < col.min, f"below the minimum {col.min:g}"))
@@ -142,6 +146,7 @@ def checked_rows(
             range_flags[f"_range{i}_{col.name}"] = cond
             rules.append((f"_range{i}_{col.name}", "out_of_range", col.name, detail))
     typed = typed.mutate(**range_flags)
+    rules = missing_rules + rules
 
     # References: the referenced key must already be in the warehouse.
     for col in canon.columns:
@@ -154,20 +159,35 @@ def checked_rows(
         typed = typed.mutate(**{f"_unknown_{col.name}": typed[ref].isnull() & typed[col.name].notnull()}).drop(ref)
         rules.append((f"_unknown_{col.name}", "unknown_reference", col.name, f"no such {ref_col} in {ref_table}"))
 
-    def pick(rules: list[tuple[str, str, str, str]], i: int) -> ir.StringValue:
-        return ibis.cases(*[(typed[r[0]].fill_null(False), r[i]) for r in rules], else_=ibis.null().cast("string"))
+    # Each row's first broken rule, as an index into ``rules``; its reason, column and detail are
+    # looked up from the index, so the flags are evaluated once.
+    def first_broken(rules: list[tuple[str, str, str, str]]) -> ir.IntegerValue:
+        return ibis.cases(*[(typed[r[0]].fill_null(False), i) for i, r in enumerate(rules)],
+                          else_=ibis.null().cast("int16"))
 
     # Duplicate keys: a key already in the warehouse, or a repeat of an earlier valid row of this
-    # source. Valid rows rank first, so a bad row never shadows a good one with the same key.
-    typed = typed.mutate(_pre=pick(rules, 1))
+    # source. Only valid rows compete for a key, so a bad row never shadows a good one.
+    # Computed once: the typing and every rule so far; what follows reads this table twice.
+    typed = wh.materialize(f"_typed_{source.name}", typed.mutate(_pre=first_broken(rules)))
     key = list(canon.key)
-    existing = wh.table(canon.name).select(**{f"_k_{k}": wh.table(canon.name)[k] for k in key}).distinct()
-    typed = typed.left_join(existing, [typed[k] == existing[f"_k_{k}"] for k in key])
-    rank = ibis.row_number().over(group_by=[typed[k] for k in key], order_by=[typed._pre.notnull(), typed[REC]])
-    typed = typed.mutate(_key_exists=typed[f"_k_{key[0]}"].notnull(), _key_repeat=rank > 0)
     keyname = ",".join(key)
-    rules.append(("_key_exists", "duplicate_key", keyname, "key already loaded"))
+    valid = typed.filter(typed._pre.isnull())
+    first = valid.group_by(*[valid[k].name(f"_f_{k}") for k in key]).aggregate(_first=valid[REC].min())
+    typed = typed.left_join(first, [typed[k] == first[f"_f_{k}"] for k in key])
+    typed = typed.mutate(_key_repeat=typed._pre.isnull() & (typed[REC] != typed._first)).drop(
+        "_first", *[f"_f_{k}" for k in key])
     rules.append(("_key_repeat", "duplicate_key", keyname, "key repeats an earlier row"))
+    if wh.count(canon.name) > 0:  # on a first load there is nothing to collide with
+        target = wh.table(canon.name)
+        existing = target.select(**{f"_k_{k}": target[k] for k in key}).distinct()
+        typed = typed.left_join(existing, [typed[k] == existing[f"_k_{k}"] for k in key])
+        typed = typed.mutate(_key_exists=typed[f"_k_{key[0]}"].notnull()).drop(*[f"_k_{k}" for k in key])
+        rules.insert(len(rules) - 1, ("_key_exists", "duplicate_key", keyname, "key already loaded"))
 
+    rule = first_broken(rules)
     keep = [*canon.column_names, *[n for n in source.derive if n not in canon.column_names]]
-    return typed.select(*keep, LINE, REC, _reason=pick(rules, 1), _column=pick(rules, 2), _detail=pick(rules, 3))
+
+    def lookup(i: int) -> ir.StringValue:
+        return rule.cases(*[(j, r[i]) for j, r in enumerate(rules)], else_=ibis.null().cast("string"))
+
+    return typed.select(*keep, LINE, REC, _reason=lookup(1), _column=lookup(2), _detail=lookup(3))

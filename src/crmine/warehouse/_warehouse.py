@@ -83,6 +83,12 @@ class Warehouse:
                 obj = self.frame(obj)
             self.con.create_table(name, obj, overwrite=overwrite)
 
+    def materialize(self, name: str, expr: ibis.Table) -> ibis.Table:
+        """Compute ``expr`` once into a scratch table (temporary on DuckDB) and return that table."""
+        with self._wrapped(expr, f"compute {name}"):
+            self.con.create_table(name, expr, temp=self.engine == "duckdb", overwrite=True)
+            return self.con.table(name)
+
     def frame(self, data: pd.DataFrame | pa.Table) -> ibis.Table:
         """Local data as a table expression on this engine (nothing is written)."""
         return _engines.frame(self, data)
@@ -159,7 +165,7 @@ def connect(path: str | os.PathLike | None = None, *, engine: str = "duckdb") ->
     if engine == "duckdb":
         con = ibis.duckdb.connect(str(p) if p else ":memory:")
         # Bounded memory: large loads spill to disk instead of growing the process without limit.
-        con.con.execute("SET memory_limit = ?", [os.environ.get("CRMINE_DUCKDB_MEMORY", "2GB")])
+        con.con.execute("SET memory_limit = ?", [os.environ.get("CRMINE_DUCKDB_MEMORY", "1500MB")])
         con.con.execute("SET enable_progress_bar = false")
         return Warehouse(con, engine="duckdb", path=p)
     try:
