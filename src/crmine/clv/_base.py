@@ -2,8 +2,8 @@
 
 A concrete model states its parameters, its log-likelihood per row and its predictions; everything
 else lives here. Fitting works on sufficient statistics: the data are compressed to their unique
-rows with a count each (1M simulated customers have ~7,000 distinct (x, t_x, T) rows), so a fit
-costs the same whether it sees a thousand customers or a million.
+rows with a count each (a million customers of one cohort have ~5,000 distinct (x, t_x, T) rows,
+of a quarter's cohorts ~120,000), so a fit scales with distinct histories, not customers.
 
 Parameters are optimised on the log scale (all are positive): L-BFGS-B with finite-difference (or
 analytic) gradients, then a few Newton steps with a numerical Hessian to polish the optimum. The
@@ -18,14 +18,20 @@ import json
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
 from scipy import linalg, optimize
 
 from crmine._version import __version__
-from crmine.errors import ConvergenceError, ModelMismatchError, NotFittedError, SchemaError, SettingsError
+from crmine.errors import (
+    ConvergenceError,
+    ModelMismatchError,
+    NotFittedError,
+    SchemaError,
+    SettingsError,
+)
 from crmine.schema import require_columns
 
 __all__ = ["BaseModel", "TransactionModel", "compress", "as_time"]
@@ -50,11 +56,12 @@ def compress(*cols: np.ndarray, weights: np.ndarray | None = None):
     size = 1
     for c in cols:
         codes, uniques = pd.factorize(c, sort=False)
-        key = key * len(uniques) + codes
-        size = size * max(len(uniques), 1)
-        if size > 2**52:  # keep the combined key small
+        k = max(len(uniques), 1)
+        if size * k >= 2**62:  # renumber the key before it could overflow int64
             key, _ = pd.factorize(key, sort=False)
             size = int(key.max()) + 1 if n else 1
+        key = key * k + codes
+        size *= k
     inverse, _ = pd.factorize(key, sort=False)
     m = int(inverse.max()) + 1 if n else 0
     first = np.empty(m, dtype=np.int64)
@@ -155,7 +162,9 @@ def _num_hess(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-4) 
     return H
 
 
-def _hess_from_grad(g: Callable[[np.ndarray], np.ndarray], x: np.ndarray, h: float = 1e-5) -> np.ndarray:
+def _hess_from_grad(
+    g: Callable[[np.ndarray], np.ndarray], x: np.ndarray, h: float = 1e-5
+) -> np.ndarray:
     k = len(x)
     H = np.empty((k, k))
     for i in range(k):
@@ -181,6 +190,7 @@ class BaseModel:
     """
 
     _param_names: ClassVar[tuple[str, ...]] = ()
+    _stat_keys: ClassVar[tuple[str, ...]] = ("x", "t_x", "T", "z", "t", "kind", "w")
     _fit_hint: ClassVar[str] = ""
 
     def __init__(
@@ -208,8 +218,10 @@ class BaseModel:
     def _loglik(self, theta: np.ndarray, stats: dict[str, np.ndarray]) -> float:
         return float(np.dot(stats["w"], self._loglik_rows(theta, stats)))
 
-    # Optional analytic gradient of the total log-likelihood w.r.t. theta (natural scale).
-    _loglik_grad: Callable[[np.ndarray, dict[str, np.ndarray]], np.ndarray] | None = None
+    # Optional: (total log-likelihood, its gradient w.r.t. theta on the natural scale).
+    _loglik_and_grad: (
+        Callable[[np.ndarray, dict[str, np.ndarray]], tuple[float, np.ndarray]] | None
+    ) = None
 
     # ---- sklearn-style plumbing ------------------------------------------------------------
     def get_params(self) -> dict[str, Any]:
@@ -251,17 +263,23 @@ class BaseModel:
                 )
             bad = [k for k, v in self.initial_params.items() if not (np.isfinite(v) and v > 0)]
             if bad:
-                problems.append(f"initial_params must be finite and > 0: {', '.join(map(str, bad))}")
+                problems.append(
+                    f"initial_params must be finite and > 0: {', '.join(map(str, bad))}"
+                )
         if problems:
             raise SettingsError(f"{self._name} settings break the rules: {'; '.join(problems)}.")
 
     @classmethod
-    def from_params(cls, params: Mapping[str, float], /, **settings: Any):
+    def from_params(cls, params: Mapping[str, float], /, **settings: Any) -> Self:
         """A model with known parameter values (for instance published ones), ready to predict."""
         model = cls(**settings)
         missing = [k for k in cls._param_names if k not in params]
         unknown = sorted(set(params) - set(cls._param_names))
-        bad = [k for k in cls._param_names if k in params and not (np.isfinite(params[k]) and params[k] > 0)]
+        bad = [
+            k
+            for k in cls._param_names
+            if k in params and not (np.isfinite(params[k]) and params[k] > 0)
+        ]
         if missing or unknown or bad:
             raise SettingsError(
                 f"{cls.__name__}.from_params needs exactly {', '.join(cls._param_names)}, each "
@@ -272,7 +290,7 @@ class BaseModel:
         return model
 
     # ---- fitting ---------------------------------------------------------------------------
-    def fit(self, data: Any, /):
+    def fit(self, data: Any, /) -> Self:
         """Fit the model by maximum likelihood on the unique rows of ``data``.
 
         Parameters
@@ -302,28 +320,38 @@ class BaseModel:
         def objective(lp: np.ndarray) -> float:
             return nll(lp) + pen * float(np.sum(np.exp(2 * lp)))
 
-        grad = None
-        if self._loglik_grad is not None:
+        fun_grad = None
+        if self._loglik_and_grad is not None:
 
-            def grad(lp: np.ndarray) -> np.ndarray:
+            def fun_grad(lp: np.ndarray) -> tuple[float, np.ndarray]:
                 theta = np.exp(lp)
                 with np.errstate(all="ignore"):
-                    g = -self._loglik_grad(theta, stats) * theta / w_total
-                return g + pen * 2 * theta**2
+                    ll, g = self._loglik_and_grad(theta, stats)
+                f = -ll / w_total + pen * float(np.sum(theta**2))
+                if not np.isfinite(f) or not np.all(np.isfinite(g)):
+                    return 1e100, np.zeros_like(lp)
+                return f, -g * theta / w_total + pen * 2 * theta**2
 
-        lp, fun = self._minimise(objective, grad, x0)
+        self._init_used = init
+        lp, H = self._minimise(objective, fun_grad, x0)
+        if not pen and not _is_pos_def(H):
+            raise ConvergenceError(
+                self._convergence_message(
+                    "the log-likelihood has no proper maximum (its curvature is not positive definite "
+                    "at the best point found), so a parameter is not identified by these data, e.g. when "
+                    "(almost) no customer made a repeat purchase"
+                )
+            )
         theta = np.exp(lp)
-        # Curvature of the negative log-likelihood (no penalty) in the log space, all customers.
-        if grad is not None and pen == 0:
-            H = _hess_from_grad(grad, lp) * w_total
-        else:
-            H = _num_hess(nll, lp) * w_total
+        if pen:  # standard errors from the log-likelihood alone
+            H = _num_hess(nll, lp)
+        H = H * w_total
         self.params_ = {k: float(v) for k, v in zip(self._param_names, theta, strict=True)}
         with np.errstate(all="ignore"):
             self.log_likelihood_ = float(self._loglik(theta, stats))
         self.n_customers_ = w_total
         self.n_unique_rows_ = len(stats["w"])
-        self.data_fingerprint_ = _fingerprint(stats)
+        self.data_fingerprint_ = _fingerprint({k: stats[k] for k in self._stat_keys if k in stats})
         self._set_covariance(H, theta)
         self._after_fit(stats)
         return self
@@ -333,10 +361,9 @@ class BaseModel:
 
     def _set_covariance(self, H: np.ndarray, theta: np.ndarray) -> None:
         k = len(theta)
-        try:
-            linalg.cholesky(H)
+        if _is_pos_def(H):
             cov_log = linalg.inv(H)
-        except (linalg.LinAlgError, ValueError):
+        else:
             warnings.warn(
                 f"{self._name}: the Hessian at the optimum is not positive definite, so the standard "
                 "errors are undefined (NaN); a parameter may be poorly identified by these data.",
@@ -352,24 +379,86 @@ class BaseModel:
             k: float(v) for k, v in zip(self._param_names, theta * self._se_log, strict=True)
         }
 
-    def _minimise(self, f: Callable, grad: Callable | None, x0: np.ndarray) -> tuple[np.ndarray, float]:
+    def _minimise(
+        self, f: Callable, fun_grad: Callable | None, x0: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Minimise ``f`` from ``x0``; return the optimum and the Hessian there (mean scale)."""
         bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(x0)
-        jac = grad if grad is not None else "3-point"
-        res = optimize.minimize(
-            f, x0, jac=jac, method="L-BFGS-B", bounds=bounds,
-            options={"maxiter": self.max_iter, "ftol": 1e-15, "gtol": 1e-10},
-        )
-        x, fx = res.x, float(res.fun)
-        if not np.isfinite(fx) or fx >= 1e99 or not res.success:
+        if fun_grad is not None:
+            res = optimize.minimize(
+                fun_grad,
+                x0,
+                jac=True,
+                method="L-BFGS-B",
+                bounds=bounds,
+                options={"maxiter": self.max_iter, "ftol": 1e-15, "gtol": 1e-9},
+            )
+
+            def grad(x):
+                return fun_grad(x)[1]
+
+            def hess(x):
+                return _hess_from_grad(grad, x)
+        else:
+            res = optimize.minimize(
+                f,
+                x0,
+                jac="2-point",
+                method="L-BFGS-B",
+                bounds=bounds,
+                options={"maxiter": self.max_iter, "ftol": 1e-15, "gtol": 1e-9},
+            )
+
+            def grad(x):
+                return _num_grad(f, x)
+
+            def hess(x):
+                return _num_hess(f, x)
+
+        x, fx = res.x, float(f(res.x))
+        # L-BFGS-B often ends on "abnormal termination in line search" once the gradient is down to
+        # rounding noise: judge by the gradient, and fall back to Nelder-Mead only when it is large.
+        if not np.isfinite(fx) or fx >= 1e99 or np.max(np.abs(grad(x))) > 1e-5:
             nm = optimize.minimize(
-                f, x, method="Nelder-Mead", bounds=bounds,
+                f,
+                x,
+                method="Nelder-Mead",
+                bounds=bounds,
                 options={"maxiter": self.max_iter * 5, "xatol": 1e-10, "fatol": 1e-14},
             )
             if nm.fun < fx:
                 x, fx = nm.x, float(nm.fun)
-        x, fx = self._polish(f, grad, x, fx)
-        g = grad(x) if grad is not None else _num_grad(f, x)
-        at_edge = [k for k, v in zip(self._param_names, x, strict=True) if abs(v) > _LOG_BOUND - 0.5]
+        # Polish: Newton steps with the numerical Hessian, which the standard errors need anyway
+        # (computed once: near the optimum it barely changes).
+        g, H = grad(x), hess(x)
+        x_hess = x
+        for _ in range(6):
+            if np.max(np.abs(g)) < 1e-9:
+                break
+            try:
+                step = linalg.solve(H, g, assume_a="pos")
+            except (linalg.LinAlgError, ValueError):
+                break
+            t, improved = 1.0, False
+            while t > 1e-3 and np.all(np.isfinite(step)):
+                xn = np.clip(x - t * step, -_LOG_BOUND, _LOG_BOUND)
+                fn = f(xn)
+                if fn <= fx:
+                    improved = True
+                    break
+                t /= 2
+            if not improved:
+                break
+            x, fx = xn, fn
+            g = grad(x)
+            if np.max(np.abs(t * step)) < 1e-10:
+                break
+        moved = np.max(np.abs(x - x_hess))
+        if moved > (0 if fun_grad is not None else 1e-3):
+            H = hess(x)
+        at_edge = [
+            k for k, v in zip(self._param_names, x, strict=True) if abs(v) > _LOG_BOUND - 0.5
+        ]
         if not np.isfinite(fx) or fx >= 1e99 or at_edge or np.max(np.abs(g)) > 1e-4:
             reason = (
                 "the log-likelihood is not finite at the best point found"
@@ -379,39 +468,11 @@ class BaseModel:
                 else f"the gradient is still {np.max(np.abs(g)):.2g} (optimiser: {res.message})"
             )
             raise ConvergenceError(self._convergence_message(reason))
-        return x, fx
-
-    def _polish(self, f, grad, x, fx):
-        """A few Newton steps with a numerical Hessian: the optimum to ~1e-10 in the log space."""
-        for _ in range(10):
-            if grad is not None:
-                g = grad(x)
-                H = _hess_from_grad(grad, x)
-            else:
-                g = _num_grad(f, x)
-                H = _num_hess(f, x)
-            try:
-                step = linalg.solve(H, g, assume_a="pos")
-            except (linalg.LinAlgError, ValueError):
-                break
-            if not np.all(np.isfinite(step)):
-                break
-            t = 1.0
-            while t > 1e-3:
-                xn = np.clip(x - t * step, -_LOG_BOUND, _LOG_BOUND)
-                fn = f(xn)
-                if fn <= fx:
-                    break
-                t /= 2
-            else:
-                break
-            x, fx = xn, fn
-            if np.max(np.abs(t * step)) < 1e-10:
-                break
-        return x, fx
+        return x, H
 
     def _convergence_message(self, reason: str) -> str:
-        example = ", ".join(f"{k!r}: 1.0" for k in self._param_names)
+        init = getattr(self, "_init_used", dict.fromkeys(self._param_names, 1.0))
+        example = ", ".join(f"{k!r}: {init[k]:.3g}" for k in self._param_names)
         return (
             f"{self._name} fit did not converge: {reason}. Try, in this order: measure time in "
             "larger units (time_unit='W' rather than 'D' in rfm_summary), start from other values, "
@@ -448,7 +509,9 @@ class BaseModel:
             "params": self.params_,
             "log_likelihood": getattr(self, "log_likelihood_", None),
             "standard_errors": getattr(self, "standard_errors_", None),
-            "covariance": self.covariance_.to_numpy().tolist() if hasattr(self, "covariance_") else None,
+            "covariance": self.covariance_.to_numpy().tolist()
+            if hasattr(self, "covariance_")
+            else None,
             "n_customers": getattr(self, "n_customers_", None),
             "data_fingerprint": getattr(self, "data_fingerprint_", None),
             "extra": self._extra_state(),
@@ -459,7 +522,7 @@ class BaseModel:
         return {}
 
     @classmethod
-    def load(cls, path: str | Path, /, *, check_version: bool = True):
+    def load(cls, path: str | Path, /, *, check_version: bool = True) -> Self:
         """Read a model written by :meth:`save`.
 
         Raises ModelMismatchError when the file holds another model, another format, or (with
@@ -490,7 +553,9 @@ class BaseModel:
             model._se_log = np.array([model.standard_errors_[k] for k in cls._param_names]) / theta
         if doc.get("covariance") is not None:
             model.covariance_ = pd.DataFrame(
-                np.array(doc["covariance"], dtype=float), index=cls._param_names, columns=cls._param_names
+                np.array(doc["covariance"], dtype=float),
+                index=cls._param_names,
+                columns=cls._param_names,
             )
         for attr in ("n_customers", "data_fingerprint"):
             if doc.get(attr) is not None:
@@ -502,35 +567,57 @@ class BaseModel:
         pass
 
 
+def _is_pos_def(H: np.ndarray) -> bool:
+    try:
+        linalg.cholesky(H)
+    except (linalg.LinAlgError, ValueError):
+        return False
+    return bool(np.all(np.isfinite(H)))
+
+
 def _fingerprint(stats: dict[str, np.ndarray]) -> str:
+    """A short hash of the sufficient statistics, whatever the order of the rows."""
+    keys = sorted(stats)
+    cols = [np.ascontiguousarray(stats[k], dtype=float) for k in keys]
+    order = np.lexsort(cols[::-1])
     h = hashlib.sha256()
-    for k in sorted(stats):
+    for k, c in zip(keys, cols, strict=True):
         h.update(k.encode())
-        h.update(np.ascontiguousarray(stats[k], dtype=float).tobytes())
+        h.update(np.ascontiguousarray(c[order]).tobytes())
     return h.hexdigest()[:16]
 
 
 class TransactionModel(BaseModel):
-    """A model of repeat purchases from (frequency, recency, T): BG/NBD, Pareto/NBD, MBG/NBD, BG/BB."""
+    """A model of repeat purchases from (frequency, recency, T): BG/NBD, Pareto/NBD, MBG/NBD, BG/BB.
+
+    A concrete model states its log-likelihood, ``_p_alive`` (probability of being active given
+    the history), ``_expected_if_alive`` (expected purchases in (T, T+t] given that and the
+    history; it depends on x and T only) and ``_expected_new`` (E[X(t)] for a new customer).
+    """
 
     _columns: ClassVar[tuple[str, str, str]] = ("frequency", "recency", "T")
     _hint: ClassVar[str] = _RFM_HINT
 
     # ---- what a concrete model states -----------------------------------------------------
-    def _expected(self, theta, x, t_x, T, t):  # E[X(T, T+t) | x, t_x, T]
-        raise NotImplementedError
-
     def _p_alive(self, theta, x, t_x, T):
         raise NotImplementedError
 
-    def _expected_new(self, theta, t):  # E[X(t)] for a customer who has just made a first purchase
+    def _expected_if_alive(self, theta, x, T, t):
         raise NotImplementedError
+
+    def _expected_new(self, theta, t):
+        raise NotImplementedError
+
+    def _expected(self, theta, x, t_x, T, t):  # E[X(T, T+t) | x, t_x, T]
+        return self._expected_if_alive(theta, x, T, t) * self._p_alive(theta, x, t_x, T)
 
     def _rules(self, x, t_x, T) -> list[str]:
         problems = []
         over = int(np.sum(t_x > T * (1 + 1e-12) + 1e-12))
         if over:
-            problems.append(f"{over} row(s) have {self._columns[1]} greater than {self._columns[2]}")
+            problems.append(
+                f"{over} row(s) have {self._columns[1]} greater than {self._columns[2]}"
+            )
         zero = int(np.sum((x == 0) & (t_x > 0)))
         if zero:
             problems.append(
@@ -542,7 +629,11 @@ class TransactionModel(BaseModel):
     # ---- data --------------------------------------------------------------------------------
     def _read(self, data: Any, where: str, *, weights: bool = False):
         cols = read_columns(
-            data, self._columns, where=where, hint=self._hint, integer=(self._columns[0],),
+            data,
+            self._columns,
+            where=where,
+            hint=self._hint,
+            integer=(self._columns[0],),
             optional=("weights",) if weights else (),
         )
         x, t_x, T = (cols[c] for c in self._columns)
@@ -550,12 +641,18 @@ class TransactionModel(BaseModel):
         return x, t_x, T, cols.get("weights")
 
     def _stats(self, data: Any, where: str) -> dict[str, np.ndarray]:
+        """Unique (x, t_x, T) rows with counts ``w``, and the distinct values of each column
+        (``ux``/``ix`` etc.) so that a log-likelihood evaluates per-x, per-T and per-t_x terms once."""
         x, t_x, T, w = self._read(data, where, weights=True)
         (x, t_x, T), _, counts = compress(x, t_x, T, weights=w)
         keep = counts > 0
         if not keep.any():
             raise SchemaError(f"{where} has no rows with a positive weight. {self._hint}")
-        return {"x": x[keep], "t_x": t_x[keep], "T": T[keep], "w": counts[keep]}
+        st = {"x": x[keep], "t_x": t_x[keep], "T": T[keep], "w": counts[keep]}
+        for key in ("x", "t_x", "T"):
+            st["u" + key], st["i" + key] = np.unique(st[key], return_inverse=True)
+        st["wx"] = np.bincount(st["ix"], weights=st["w"], minlength=len(st["ux"]))
+        return st
 
     def _after_fit(self, stats: dict[str, np.ndarray]) -> None:
         self.max_frequency_ = int(stats["x"].max())
@@ -593,8 +690,9 @@ class TransactionModel(BaseModel):
         where = f"{self._name}.expected_purchases data"
         x, t_x, T, _ = self._read(data, where)
         tt = as_time(t, len(x), what=where)
-        val = self._on_unique(lambda *a: self._expected(theta, *a), x, t_x, T, tt)
-        return pd.Series(val, index=data.index, name="expected_purchases")
+        alive = self._on_unique(lambda *a: self._p_alive(theta, *a), x, t_x, T)
+        given = self._on_unique(lambda *a: self._expected_if_alive(theta, *a), x, T, tt)
+        return pd.Series(alive * given, index=data.index, name="expected_purchases")
 
     def probability_alive(self, data: Any, /) -> pd.Series:
         """Probability that each customer is still active at the end of observation.
@@ -619,51 +717,80 @@ class TransactionModel(BaseModel):
         return float(out) if out.ndim == 0 else out
 
     def _expected_grid(self, times: np.ndarray, data: Any, where: str):
-        """E[X(T, T+s)] for every s in ``times``: (n_unique, len(times)) array and the inverse."""
+        """E[X(T, T+s)] for every s in ``times``, factored as P(alive) per customer (n,) times a
+        (n_pairs, len(times)) grid over the distinct (x, T), with each customer's pair index."""
         theta = self._check_fitted()
         x, t_x, T, _ = self._read(data, where)
-        (x, t_x, T), inverse, _ = compress(x, t_x, T)
+        alive = self._on_unique(lambda *a: self._p_alive(theta, *a), x, t_x, T)
+        (ux, uT), pair, _ = compress(x, T)
         with np.errstate(all="ignore"):
-            grid = self._expected(theta, x[:, None], t_x[:, None], T[:, None], times[None, :])
-        return np.asarray(grid, dtype=float), inverse
+            grid = self._expected_if_alive(theta, ux[:, None], uT[:, None], times[None, :])
+        return alive, np.asarray(grid, dtype=float), pair
 
     # ---- matrices and plots --------------------------------------------------------------------
     def _grid(self, max_frequency, max_recency, T):
         self._check_fitted()
         T = float(T if T is not None else getattr(self, "max_T_", 0.0))
         if T <= 0:
-            raise SettingsError(f"{self._name}: give T > 0 (the length of observation) for the matrix.")
-        mf = int(max_frequency if max_frequency is not None else getattr(self, "max_frequency_", 10))
+            raise SettingsError(
+                f"{self._name}: give T > 0 (the length of observation) for the matrix."
+            )
+        mf = int(
+            max_frequency if max_frequency is not None else getattr(self, "max_frequency_", 10)
+        )
         mr = int(max_recency if max_recency is not None else np.floor(T))
         f = np.arange(mf + 1, dtype=float)
         r = np.arange(mr + 1, dtype=float)
         return f[:, None], r[None, :], T, f, r
 
+    def _possible(self, X: np.ndarray, R: np.ndarray) -> np.ndarray:
+        """Cells of a matrix that a history can have (no recency without a repeat purchase)."""
+        return ~((X == 0) & (R > 0))
+
     def frequency_recency_matrix(
-        self, t: float = 1.0, /, *, T: float | None = None, max_frequency: int | None = None,
+        self,
+        t: float = 1.0,
+        /,
+        *,
+        T: float | None = None,
+        max_frequency: int | None = None,
         max_recency: int | None = None,
     ) -> pd.DataFrame:
-        """Expected purchases in the next ``t`` units by frequency (rows) and recency (columns)."""
+        """Expected purchases in the next ``t`` units by frequency (rows) and recency (columns).
+
+        Customers observed for ``T`` (by default the longest T seen in fit); cells no history can
+        have (frequency 0 with recency > 0; for BG/BB also frequency > recency) are NaN.
+        """
         X, R, T, f, r = self._grid(max_frequency, max_recency, T)
         with np.errstate(all="ignore"):
             m = self._expected(self._check_fitted(), X, R + 0 * X, np.full_like(X * R, T), t)
-        return pd.DataFrame(m, index=pd.Index(f.astype(int), name="frequency"),
-                            columns=pd.Index(r, name="recency"))
+        m = np.where(self._possible(X, R), m, np.nan)
+        return pd.DataFrame(
+            m, index=pd.Index(f.astype(int), name="frequency"), columns=pd.Index(r, name="recency")
+        )
 
     def probability_alive_matrix(
-        self, *, T: float | None = None, max_frequency: int | None = None, max_recency: int | None = None
+        self,
+        *,
+        T: float | None = None,
+        max_frequency: int | None = None,
+        max_recency: int | None = None,
     ) -> pd.DataFrame:
         """Probability alive by frequency (rows) and recency (columns), for customers observed T."""
         X, R, T, f, r = self._grid(max_frequency, max_recency, T)
         with np.errstate(all="ignore"):
             m = self._p_alive(self._check_fitted(), X + 0 * R, R + 0 * X, np.full_like(X * R, T))
-        return pd.DataFrame(m, index=pd.Index(f.astype(int), name="frequency"),
-                            columns=pd.Index(r, name="recency"))
+        m = np.where(self._possible(X, R), m, np.nan)
+        return pd.DataFrame(
+            m, index=pd.Index(f.astype(int), name="frequency"), columns=pd.Index(r, name="recency")
+        )
 
     def plot_frequency_recency_matrix(self, t: float = 1.0, /, **kw: Any):
         """Heatmap of :meth:`frequency_recency_matrix`; returns a plotly Figure."""
-        return _heatmap(self.frequency_recency_matrix(t, **kw),
-                        f"{self._name}: expected purchases in the next {t:g} time units")
+        return _heatmap(
+            self.frequency_recency_matrix(t, **kw),
+            f"{self._name}: expected purchases in the next {t:g} time units",
+        )
 
     def plot_probability_alive_matrix(self, **kw: Any):
         """Heatmap of :meth:`probability_alive_matrix`; returns a plotly Figure."""
@@ -673,7 +800,10 @@ class TransactionModel(BaseModel):
 def _heatmap(m: pd.DataFrame, title: str):
     import plotly.graph_objects as go
 
-    fig = go.Figure(go.Heatmap(z=m.to_numpy(), x=m.columns.to_numpy(), y=m.index.to_numpy(),
-                               colorscale="Viridis"))
+    fig = go.Figure(
+        go.Heatmap(
+            z=m.to_numpy(), x=m.columns.to_numpy(), y=m.index.to_numpy(), colorscale="Viridis"
+        )
+    )
     fig.update_layout(title=title, xaxis_title="recency", yaxis_title="frequency")
     return fig

@@ -7,7 +7,7 @@ they become inactive with probability p ~ Beta(a, b).
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import betaln, expit, gammaln, hyp2f1
+from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
 from crmine.clv._base import TransactionModel
 
@@ -46,11 +46,52 @@ class BetaGeo(TransactionModel):
         A1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
         A2 = betaln(a, b + x) - betaln(a, b)
         A3 = -(r + x) * np.log(alpha + T)
-        pos = x > 0
-        A4 = np.full_like(A3, -np.inf)
-        xp = x[pos]
-        A4[pos] = np.log(a) - np.log(b + xp - 1) - (r + xp) * np.log(alpha + t_x[pos])
+        A4 = np.where(
+            x > 0,
+            np.log(a) - np.log(np.where(x > 0, b + x - 1, 1.0)) - (r + x) * np.log(alpha + t_x),
+            -np.inf,
+        )
         return A1 + A2 + np.logaddexp(A3, A4)
+
+    def _loglik_and_grad(self, theta, st):
+        # FHL (2005) eq. (6) as in _loglik_rows, with the terms that depend on x, T or t_x alone
+        # evaluated once per distinct value, and its gradient (digamma for the gamma/beta terms;
+        # the logaddexp splits into the weights q3 = exp(A3 - lse), q4 = exp(A4 - lse)).
+        r, alpha, a, b = theta
+        x, w, ux, ix, wx = st["x"], st["w"], st["ux"], st["ix"], st["wx"]
+        W = w.sum()
+        pos_u = ux > 0
+        bx1 = np.where(pos_u, b + ux - 1, 1.0)
+        lT = np.log(alpha + st["uT"])[st["iT"]]
+        ltx = np.log(alpha + st["ut_x"])[st["it_x"]]
+        A3 = -(r + x) * lT
+        A4 = np.where(pos_u, np.log(a) - np.log(bx1), -np.inf)[ix] - (r + x) * ltx
+        lse = np.logaddexp(A3, A4)
+        q4 = np.exp(A4 - lse)
+        q3 = 1.0 - q4
+        ll = (
+            np.dot(wx, gammaln(r + ux) + betaln(a, b + ux))
+            + W * (r * np.log(alpha) - gammaln(r) - betaln(a, b))
+            + np.dot(w, lse)
+        )
+        wq3, wq4 = w * q3, w * q4
+        iT = (1.0 / (alpha + st["uT"]))[st["iT"]]
+        itx = (1.0 / (alpha + st["ut_x"]))[st["it_x"]]
+        dr = (
+            np.dot(wx, digamma(r + ux))
+            + W * (np.log(alpha) - digamma(r))
+            - np.dot(wq3, lT)
+            - np.dot(wq4, ltx)
+        )
+        dalpha = W * r / alpha - np.dot(wq3 * (r + x), iT) - np.dot(wq4 * (r + x), itx)
+        dab = digamma(a + b + ux)
+        da = np.dot(wx, digamma(a) - dab) - W * (digamma(a) - digamma(a + b)) + wq4.sum() / a
+        db = (
+            np.dot(wx, digamma(b + ux) - dab)
+            - W * (digamma(b) - digamma(a + b))
+            - np.dot(wq4, np.where(pos_u, 1.0 / bx1, 0.0)[ix])
+        )
+        return float(ll), np.array([dr, dalpha, da, db])
 
     def _log_dead_ratio(self, theta, x, t_x, T):
         # ln[ a/(b+x-1) * ((alpha+T)/(alpha+t_x))^(r+x) ], -inf when x = 0
@@ -63,15 +104,14 @@ class BetaGeo(TransactionModel):
         # Fader, Hardie & Lee (2008), "Computing P(alive) using the BG/NBD model" (Hardie note 021)
         return expit(-self._log_dead_ratio(theta, x, t_x, T))
 
-    def _expected(self, theta, x, t_x, T, t):
-        # FHL (2005) eq. (10). The Euler transformation
+    def _expected_if_alive(self, theta, x, T, t):
+        # FHL (2005) eq. (10) without its P(alive) denominator. The Euler transformation
         #   ((a+T)/(a+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; z) = (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z)
         # keeps the hypergeometric term bounded when x is in the thousands.
         r, alpha, a, b = theta
         z = t / (alpha + T + t)
         f = hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
-        num = (a + b + x - 1) / (a - 1) * (1 - np.exp((a - 1) * np.log1p(-z)) * f)
-        return num * self._p_alive(theta, x, t_x, T)
+        return (a + b + x - 1) / (a - 1) * (1 - np.exp((a - 1) * np.log1p(-z)) * f)
 
     def _expected_new(self, theta, t):
         # FHL (2005) eq. (9)
@@ -84,7 +124,13 @@ class BetaGeo(TransactionModel):
         r, alpha, a, b = self._check_fitted()
         n = np.asarray(n, dtype=float)
         with np.errstate(all="ignore"):
-            lg = gammaln(r + n) - gammaln(r) - gammaln(n + 1) + r * np.log(alpha / (alpha + t)) + n * np.log(t / (alpha + t))
+            lg = (
+                gammaln(r + n)
+                - gammaln(r)
+                - gammaln(n + 1)
+                + r * np.log(alpha / (alpha + t))
+                + n * np.log(t / (alpha + t))
+            )
             first = np.exp(betaln(a, b + n) - betaln(a, b) + lg)
             # the second term sums over j = 0 .. n-1
             out = np.empty_like(n)
@@ -93,6 +139,12 @@ class BetaGeo(TransactionModel):
                     out[i] = 0.0
                     continue
                 j = np.arange(ni)
-                terms = np.exp(gammaln(r + j) - gammaln(r) - gammaln(j + 1) + r * np.log(alpha / (alpha + t)) + j * np.log(t / (alpha + t)))
+                terms = np.exp(
+                    gammaln(r + j)
+                    - gammaln(r)
+                    - gammaln(j + 1)
+                    + r * np.log(alpha / (alpha + t))
+                    + j * np.log(t / (alpha + t))
+                )
                 out[i] = np.exp(betaln(a + 1, b + ni - 1) - betaln(a, b)) * (1 - terms.sum())
         return first + out

@@ -8,7 +8,7 @@ customer with no repeat purchase is not certainly alive.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import betaln, expit, gammaln, hyp2f1
+from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
 from crmine.clv._base import TransactionModel
 
@@ -42,20 +42,50 @@ class ModifiedBetaGeo(TransactionModel):
         A2 = betaln(a, b + x + 1) - betaln(a, b)
         return A1 + A2 + np.logaddexp(0.0, self._log_dead_ratio(theta, x, t_x, T))
 
+    def _loglik_and_grad(self, theta, st):
+        # _loglik_rows with per-distinct-value terms, and its gradient; s = P(dead | history).
+        r, alpha, a, b = theta
+        x, w, ux, ix, wx = st["x"], st["w"], st["ux"], st["ix"], st["wx"]
+        W = w.sum()
+        lT = np.log(alpha + st["uT"])[st["iT"]]
+        ltx = np.log(alpha + st["ut_x"])[st["it_x"]]
+        D = (np.log(a) - np.log(b + ux))[ix] + (r + x) * (lT - ltx)
+        ll = (
+            np.dot(wx, gammaln(r + ux) + betaln(a, b + ux + 1))
+            + W * (r * np.log(alpha) - gammaln(r) - betaln(a, b))
+            - np.dot(w * (r + x), lT)
+            + np.dot(w, np.logaddexp(0.0, D))
+        )
+        ws = w * expit(D)
+        iT = (1.0 / (alpha + st["uT"]))[st["iT"]]
+        itx = (1.0 / (alpha + st["ut_x"]))[st["it_x"]]
+        dr = (
+            np.dot(wx, digamma(r + ux))
+            + W * (np.log(alpha) - digamma(r))
+            - np.dot(w, lT)
+            + np.dot(ws, lT - ltx)
+        )
+        dalpha = W * r / alpha - np.dot(w * (r + x), iT) + np.dot(ws * (r + x), iT - itx)
+        dab = digamma(a + b + ux + 1)
+        da = np.dot(wx, digamma(a + b) - dab) + ws.sum() / a
+        db = np.dot(wx, digamma(b + ux + 1) - dab - digamma(b) + digamma(a + b)) - np.dot(
+            ws, (1.0 / (b + ux))[ix]
+        )
+        return float(ll), np.array([dr, dalpha, da, db])
+
     def _p_alive(self, theta, x, t_x, T):
         # BDF07 Appendix A, eq. (5)
         return expit(-self._log_dead_ratio(theta, x, t_x, T))
 
-    def _expected(self, theta, x, t_x, T, t):
-        # BDF07 Appendix A (conditional expectation):
-        #   (a+b+x)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x+1; a+b+x; z)] * P(alive),
+    def _expected_if_alive(self, theta, x, T, t):
+        # BDF07 Appendix A (conditional expectation) without its P(alive) factor:
+        #   (a+b+x)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x+1; a+b+x; z)],
         # with Euler's transformation as in BetaGeo: the bracket's 2F1 term equals
         #   (1-z)^(a-1) 2F1(a+b-r, a-1; a+b+x; z), z = t/(alpha+T+t).
         r, alpha, a, b = theta
         z = t / (alpha + T + t)
         f = hyp2f1(a + b - r, a - 1, a + b + x, z)
-        num = (a + b + x) / (a - 1) * (1 - np.exp((a - 1) * np.log1p(-z)) * f)
-        return num * self._p_alive(theta, x, t_x, T)
+        return (a + b + x) / (a - 1) * (1 - np.exp((a - 1) * np.log1p(-z)) * f)
 
     def _expected_new(self, theta, t):
         # E[X(t)], derived as FHL (2005) eq. (9) with the dropout at time 0 (checked by simulation):

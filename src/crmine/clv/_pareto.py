@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit, gammaln, hyp2f1
 
-from crmine.clv._base import TransactionModel
+from crmine.clv._base import TransactionModel, compress
 
 __all__ = ["ParetoNBD"]
 
@@ -28,7 +28,11 @@ def _log_tail(r, alpha, s, beta, x, t):
         z = (alpha - beta) / (alpha + t)
         return np.log(hyp2f1(1.0, r + x, c, z)) - (r + x) * np.log(alpha + t) - s * np.log(beta + t)
     z = (beta - alpha) / (beta + t)
-    return np.log(hyp2f1(1.0, s + 1, c, z)) - (r + x - 1) * np.log(alpha + t) - (s + 1) * np.log(beta + t)
+    return (
+        np.log(hyp2f1(1.0, s + 1, c, z))
+        - (r + x - 1) * np.log(alpha + t)
+        - (s + 1) * np.log(beta + t)
+    )
 
 
 class ParetoNBD(TransactionModel):
@@ -53,6 +57,14 @@ class ParetoNBD(TransactionModel):
         mean_T = float(np.dot(stats["w"], stats["T"]) / stats["w"].sum())
         return {"r": 1.0, "alpha": max(mean_T, 1e-3), "s": 1.0, "beta": max(mean_T, 1e-3)}
 
+    def _stats(self, data, where):
+        st = super()._stats(data, where)
+        # G(t) is evaluated once per distinct (x, t_x) and (x, T) pair (a few thousand for 1M customers)
+        for key in ("t_x", "T"):
+            (px, pt), st["ip_" + key], _ = compress(st["x"], st[key])
+            st["px_" + key], st["pt_" + key] = px, pt
+        return st
+
     def _log_alive_and_dead(self, theta, x, t_x, T):
         """ln of the 'alive at T' term and of the 'died in (t_x, T]' term of FH05 eq. (18)."""
         r, alpha, s, beta = theta
@@ -66,11 +78,20 @@ class ParetoNBD(TransactionModel):
         return log_alive, log_dead
 
     def _loglik_rows(self, theta, stats):
+        # FH05 eq. (18): ln L = ln G(r+x) - ln G(r) + r ln alpha + s ln beta + ln(alive + dead),
+        # with the terms that depend on x, T or (x, t) alone evaluated once per distinct value.
         r, alpha, s, beta = theta
-        x = stats["x"]
-        log_alive, log_dead = self._log_alive_and_dead(theta, x, stats["t_x"], stats["T"])
-        # FH05 eq. (18)
-        return gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta) + np.logaddexp(log_alive, log_dead)
+        x, ux, ix, uT, iT = stats["x"], stats["ux"], stats["ix"], stats["uT"], stats["iT"]
+        g_tx, g_T = (
+            _log_tail(r, alpha, s, beta, stats["px_" + k], stats["pt_" + k])[stats["ip_" + k]]
+            for k in ("t_x", "T")
+        )
+        log_alive = -(r + x) * np.log(alpha + uT)[iT] - s * np.log(beta + uT)[iT]
+        with np.errstate(divide="ignore"):
+            log_a0 = g_tx + np.log(-np.expm1(np.minimum(g_T - g_tx, 0.0)))
+        log_dead = (np.log(s) - np.log(r + s + ux))[ix] + log_a0
+        const = (gammaln(r + ux) - gammaln(r) + r * np.log(alpha) + s * np.log(beta))[ix]
+        return const + np.logaddexp(log_alive, log_dead)
 
     def _p_alive(self, theta, x, t_x, T):
         # FH05 section 5, eqs. (36)-(37): P(alive) = 1 / (1 + (s/(r+s+x)) (alpha+T)^(r+x) (beta+T)^s A0)
@@ -78,12 +99,11 @@ class ParetoNBD(TransactionModel):
         log_alive, log_dead = self._log_alive_and_dead(theta, x, t_x, T)
         return expit(log_alive - log_dead)
 
-    def _expected(self, theta, x, t_x, T, t):
-        # FH05 eq. (41): E[Y(t) | x, t_x, T] =
-        #   (r+x)(beta+T) / ((alpha+T)(s-1)) * [1 - ((beta+T)/(beta+T+t))^(s-1)] * P(alive)
+    def _expected_if_alive(self, theta, x, T, t):
+        # FH05 eq. (41) without its P(alive) factor:
+        #   (r+x)(beta+T) / ((alpha+T)(s-1)) * [1 - ((beta+T)/(beta+T+t))^(s-1)]
         r, alpha, s, beta = theta
-        horizon = _lifetime_factor(s, np.log1p(t / (beta + T)))
-        return (r + x) * (beta + T) / (alpha + T) * horizon * self._p_alive(theta, x, t_x, T)
+        return (r + x) * (beta + T) / (alpha + T) * _lifetime_factor(s, np.log1p(t / (beta + T)))
 
     def _expected_new(self, theta, t):
         # FH05 section 4 (the mean): E[X(t)] = r beta / (alpha (s-1)) * [1 - (beta/(beta+t))^(s-1)]

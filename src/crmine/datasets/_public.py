@@ -71,4 +71,6 @@ def load_donations() -> pd.DataFrame:
     """
     with _open("donations.csv") as f:
         raw = pd.read_csv(f)
-    return raw.astype({"frequency": "int64", "recency": "int64", "periods": "int64", "weights": "int64"})
+    return raw.astype(
+        {"frequency": "int64", "recency": "int64", "periods": "int64", "weights": "int64"}
+    )
