@@ -101,11 +101,18 @@ class Workspace:
     def identity(self) -> IdentityNamespace:
         return IdentityNamespace(self.warehouse, self.settings)
 
+    @cached_property
+    def clv(self):
+        """Lifetime value: ``fit``, ``score``, ``summary`` (see :mod:`crmine.clv`)."""
+        from crmine.clv._namespace import ClvNamespace
+
+        return ClvNamespace(self.warehouse, self.root / "models")
+
     def status(self) -> dict[str, Any]:
         """Row counts of every table and the load log, as plain data."""
         wh = self.warehouse
         tables = {name: (wh.count(name) if wh.has_table(name) else 0) for name in TABLES}
-        for extra in ("customer_lineage", QUARANTINE):
+        for extra in ("customer_lineage", "clv_scores", QUARANTINE):
             if wh.has_table(extra):
                 tables[extra] = wh.count(extra)
         loads = []

@@ -119,6 +119,54 @@ def _identity_line(result) -> str:
             f"({d.get('merged_records', 0):,} records merged into {d.get('clusters', 0):,} multi-record customers).")
 
 
+clv_app = typer.Typer(help="Customer lifetime value: fit BTYD + Gamma-Gamma, score every customer.",
+                      no_args_is_help=True)
+app.add_typer(clv_app, name="clv")
+
+
+@clv_app.command("fit")
+def clv_fit(
+    directory: Dir,
+    model: Annotated[str, typer.Option(help="bgnbd (BG/NBD) or pareto (Pareto/NBD).")] = "bgnbd",
+    observation_end: Annotated[str | None, typer.Option(help="Last day of calibration (default: last transaction day).")] = None,
+    time_unit: Annotated[str, typer.Option(help="D, W, M or Y.")] = "W",
+    as_json: AsJson = False,
+) -> None:
+    """Fit the purchase and spend models on the warehouse's transactions; saved under models/."""
+    ws = crmine.open(directory)
+    fit = ws.clv.fit(model=model, observation_end=observation_end, time_unit=time_unit)
+    if as_json:
+        print(json.dumps(fit.to_dict(), indent=2))
+        return
+    params = ", ".join(f"{k}={v:.4g}" for k, v in fit.params.items())
+    spend = ", ".join(f"{k}={v:.4g}" for k, v in fit.spend_params.items())
+    console.print(f"{fit.model} on {fit.customers:,} customers to {fit.observation_end}: {params} "
+                  f"(log-likelihood {fit.log_likelihood:,.1f}); Gamma-Gamma on {fit.repeat_customers:,} repeat "
+                  f"customers: {spend}.")
+
+
+@clv_app.command("score")
+def clv_score(
+    directory: Dir,
+    horizon: Annotated[int, typer.Option(help="Months ahead.")] = 12,
+    discount_rate: Annotated[float, typer.Option(help="Discount rate per month.")] = 0.01,
+    margin: Annotated[float, typer.Option(help="Share of spend that is profit.")] = 1.0,
+    as_json: AsJson = False,
+) -> None:
+    """Score every customer (P(alive), expected purchases and spend, CLV) into table clv_scores."""
+    ws = crmine.open(directory)
+    scores = ws.clv.score(horizon=horizon, discount_rate=discount_rate, margin=margin)
+    totals = {"customers": len(scores), "total_clv": float(scores.clv.sum()),
+              "mean_probability_alive": float(scores.probability_alive.mean()),
+              "expected_purchases": float(scores.expected_purchases.sum())}
+    if as_json:
+        print(json.dumps(totals, indent=2))
+        return
+    console.print(f"Scored {totals['customers']:,} customers into clv_scores: {horizon}-month CLV totals "
+                  f"{totals['total_clv']:,.0f}; mean P(alive) {totals['mean_probability_alive']:.2f}; "
+                  f"{totals['expected_purchases']:,.0f} purchases expected.")
+
+
 @app.command()
 def status(directory: Dir, as_json: AsJson = False) -> None:
     """Row counts of every table, and every load with read / loaded / quarantined."""
@@ -189,6 +237,11 @@ def demo(
     if ws.settings.identity.enabled:
         with _progress("identity") as update:
             console.print(_identity_line(ws.identity.resolve(progress=update)))
+    fit = ws.clv.fit()
+    scores = ws.clv.score()
+    console.print(f"Lifetime value: BG/NBD r={fit.params['r']:.3f} alpha={fit.params['alpha']:.3f} "
+                  f"a={fit.params['a']:.3f} b={fit.params['b']:.3f}; 12-month CLV of "
+                  f"{len(scores):,} customers totals {scores.clv.sum():,.0f} (table clv_scores).")
     st = ws.status()
     console.print(
         f"Demo workspace [bold]{ws.root}[/]: {sim.n_customers:,} simulated customers, "

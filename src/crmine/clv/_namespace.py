@@ -1,0 +1,119 @@
+"""``ws.clv``: lifetime value fitted on, and written back to, a workspace's warehouse."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import ibis
+import pandas as pd
+
+from crmine._customers import resolved
+from crmine.clv._bgnbd import BetaGeo
+from crmine.clv._clv import customer_lifetime_value
+from crmine.clv._gammagamma import GammaGamma
+from crmine.clv._pareto import ParetoNBD
+from crmine.clv._rfm import rfm_summary_expr
+from crmine.errors import SettingsError, WorkspaceError
+from crmine.warehouse import Warehouse
+
+__all__ = ["ClvNamespace", "ClvFit"]
+
+MODELS = {"bgnbd": BetaGeo, "pareto": ParetoNBD}
+SCORES_TABLE = "clv_scores"
+
+
+@dataclass(frozen=True)
+class ClvFit:
+    """What ``ws.clv.fit`` learned."""
+
+    model: str
+    observation_end: str
+    time_unit: str
+    customers: int
+    repeat_customers: int
+    params: dict[str, float]
+    spend_params: dict[str, float]
+    log_likelihood: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class ClvNamespace:
+    """Fit BTYD + Gamma-Gamma on the warehouse's transactions and score every customer.
+
+    Customers are the unified customers of identity resolution when ``customer_lineage`` exists.
+    """
+
+    def __init__(self, warehouse: Warehouse, models_dir: Path) -> None:
+        self._wh, self._dir = warehouse, models_dir
+
+    def summary(self, *, observation_end: Any = None, time_unit: str = "W") -> pd.DataFrame:
+        """Frequency, recency, T and monetary per customer, computed in the warehouse."""
+        tx = self._transactions()
+        end = observation_end or self._last_day(tx)
+        return self._wh.execute(rfm_summary_expr(tx, observation_end=end, time_unit=time_unit), what="rfm summary")
+
+    def fit(self, *, model: str = "bgnbd", observation_end: Any = None, time_unit: str = "W") -> ClvFit:
+        """Fit the purchase model and the spend model; save both under ``models/``."""
+        if model not in MODELS:
+            raise SettingsError(f"Unknown CLV model {model!r}; choose one of {', '.join(MODELS)}.")
+        tx = self._transactions()
+        end = str(pd.Timestamp(observation_end or self._last_day(tx)).date())
+        data = self._wh.execute(rfm_summary_expr(tx, observation_end=end, time_unit=time_unit), what="rfm summary")
+        purchases = MODELS[model]().fit(data)
+        repeat = data[(data.frequency > 0) & (data.monetary > 0)]
+        spend = GammaGamma().fit(repeat)
+        self._dir.mkdir(parents=True, exist_ok=True)
+        purchases.save(self._dir / "clv_purchases.json")
+        spend.save(self._dir / "clv_spend.json")
+        (self._dir / "clv_meta.json").write_text(
+            pd.Series({"model": model, "observation_end": end, "time_unit": time_unit}).to_json()
+        )
+        return ClvFit(model, end, time_unit, len(data), len(repeat), dict(purchases.params_),
+                      dict(spend.params_), float(purchases.log_likelihood_))
+
+    def score(self, *, horizon: int = 12, discount_rate: float = 0.01, margin: float = 1.0) -> pd.DataFrame:
+        """Score every customer with the saved models and write table ``clv_scores``.
+
+        Columns: customer_id, frequency, recency, T, monetary, probability_alive,
+        expected_purchases (over ``horizon`` months), expected_spend, clv.
+        """
+        meta_path = self._dir / "clv_meta.json"
+        if not meta_path.exists():
+            raise WorkspaceError("No fitted CLV model in this workspace. Run `crmine clv fit DIR` first.")
+        meta = pd.read_json(meta_path, typ="series")
+        purchases = MODELS[meta["model"]].load(self._dir / "clv_purchases.json")
+        spend = GammaGamma.load(self._dir / "clv_spend.json")
+        tx = self._transactions()
+        data = self._wh.execute(
+            rfm_summary_expr(tx, observation_end=meta["observation_end"], time_unit=meta["time_unit"]),
+            what="rfm summary",
+        )
+        months_in_unit = {"D": 30.4375, "W": 30.4375 / 7, "M": 1.0, "Y": 1 / 12}[meta["time_unit"]]
+        out = data[["customer_id", "frequency", "recency", "T", "monetary"]].copy()
+        out["probability_alive"] = purchases.probability_alive(data).to_numpy()
+        out["expected_purchases"] = purchases.expected_purchases(horizon * months_in_unit, data).to_numpy()
+        out["expected_spend"] = spend.expected_spend(data).to_numpy()
+        out["clv"] = customer_lifetime_value(
+            purchases, spend, data, horizon=horizon, time_unit=meta["time_unit"],
+            discount_rate=discount_rate, margin=margin,
+        ).to_numpy()
+        self._wh.write(SCORES_TABLE, out)
+        return out
+
+    def scores(self) -> pd.DataFrame:
+        return self._wh.execute(self._wh.table(SCORES_TABLE), what=f"read {SCORES_TABLE}")
+
+    def _transactions(self) -> ibis.Table:
+        tx = resolved(self._wh, "transactions")
+        # Returns are not purchases; they lower value but are not repeat-purchase events.
+        return tx.filter(tx.is_return.fill_null(False) == False)  # noqa: E712 - an Ibis expression
+
+    def _last_day(self, tx: ibis.Table) -> pd.Timestamp:
+        last = self._wh.execute(tx.ts.max(), what="last transaction")
+        if last is None or pd.isna(last):
+            raise WorkspaceError("The transactions table is empty. Load transactions with `crmine ingest DIR` first.")
+        return pd.Timestamp(last).normalize()
