@@ -1,0 +1,65 @@
+"""The foundation end to end on the simulator, checked against the truth it planted."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+import crmine
+from crmine.datasets import simulate
+
+
+@pytest.fixture(scope="module")
+def sim_ws(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sim")
+    simulate(4000, seed=11, out_dir=root)
+    ws = crmine.init(root)
+    results = ws.ingest.run()
+    yield ws, results
+    ws.close()
+
+
+def test_every_load_reconciles(sim_ws):
+    ws, results = sim_ws
+    assert len(results) == 12
+    for r in results:
+        assert r.read == r.loaded + r.quarantined, r.source
+        assert r.read > 0, r.source
+    st = ws.status()
+    loaded = {}
+    for r in results:
+        loaded[r.table] = loaded.get(r.table, 0) + r.loaded
+    assert {t: st["tables"][t] for t in loaded} == loaded
+    assert st["tables"]["quarantine"] == sum(r.quarantined for r in results)
+
+
+def test_every_planted_bad_row_is_quarantined_with_its_reason_and_nothing_else(sim_ws):
+    ws, _ = sim_ws
+    truth = pd.read_csv(ws.root / "truth" / "bad_rows.csv", keep_default_na=False)
+    q = ws.ingest.quarantine()
+    planted = set(zip(truth.source, truth.line, truth.reason, strict=True))
+    found = set(zip(q.source, q.line, q.reason, strict=True))
+    assert len(planted) > 50
+    assert found == planted
+    # The column named for each row matches the one the simulator broke.
+    cols = dict(zip(zip(truth.source, truth.line, strict=True), truth.column, strict=True))
+    for r in q.itertuples():
+        if r.reason != "malformed_row":
+            assert r.column == cols[(r.source, r.line)] or cols[(r.source, r.line)] in r.column.split(","), (r.source, r.line)
+
+
+def test_clv_recovers_the_planted_purchase_process(sim_ws):
+    ws, _ = sim_ws
+    truth = json.loads((ws.root / "truth" / "params.json").read_text())["bgnbd"]
+    fit = ws.clv.fit()
+    for name in ("r", "alpha"):
+        assert fit.params[name] == pytest.approx(truth[name], rel=0.25), name
+    # a and b are identified mostly through their ratio (the mean dropout probability).
+    assert fit.params["a"] / (fit.params["a"] + fit.params["b"]) == pytest.approx(
+        truth["a"] / (truth["a"] + truth["b"]), rel=0.3
+    )
+    scores = ws.clv.score()
+    assert scores.customer_id.is_unique and len(scores) == fit.customers
+    assert scores.probability_alive.between(0, 1).all() and (scores.clv >= 0).all()
