@@ -25,7 +25,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
+# Piped or logged output gets a wide page rather than Rich's 80-column default.
+console = Console(width=None if sys.stdout.isatty() else 132)
 err = Console(stderr=True)
 
 Dir = Annotated[Path, typer.Argument(help="The workspace folder.")]

@@ -1,0 +1,38 @@
+"""`make bench`: every benchmark, each printing its figures and its ratios against the peers.
+
+Each benchmark runs as its own process so that one's memory does not colour another's figures.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).parent
+BENCHES = [
+    ("Ingest: crmine vs pandas read_csv + to_sql (1M and 10M transaction lines)", ["bench_ingest.py"]),
+    ("Lifetime value: crmine vs lifetimes (and pymc-marketing when installed), 100k and 1M customers", ["bench_clv.py"]),
+    ("Identity resolution on the simulator's planted duplicates", ["bench_identity.py"]),
+]
+
+
+def main() -> int:
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    failed = 0
+    for title, args in BENCHES:
+        script = HERE / args[0]
+        if not script.exists():
+            continue
+        print(f"\n== {title}", flush=True)
+        t = time.perf_counter()
+        rc = subprocess.run([sys.executable, str(script), *args[1:]], env=env).returncode
+        print(f"   ({time.perf_counter() - t:.0f} s)", flush=True)
+        failed += rc != 0
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
