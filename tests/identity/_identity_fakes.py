@@ -10,42 +10,383 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-FIRST_F = (
-    "mary patricia jennifer linda elizabeth barbara susan jessica sarah karen lisa nancy betty "
-    "margaret sandra ashley kimberly emily donna michelle carol amanda melissa deborah stephanie "
-    "rebecca sharon laura cynthia kathleen amy angela shirley anna brenda pamela emma nicole helen "
-    "samantha katherine christine debra rachel carolyn janet catherine maria heather diane ruth "
-    "julie olivia joyce virginia victoria kelly lauren christina joan evelyn judith megan andrea "
-    "cheryl hannah jacqueline martha gloria teresa ann sara madison frances kathryn janice jean "
-    "abigail alice judy sophia grace denise amber doris marilyn danielle beverly isabella theresa"
-).split()
-FIRST_M = (
-    "james robert john michael david william richard joseph thomas charles christopher daniel "
-    "matthew anthony mark donald steven paul andrew joshua kenneth kevin brian george timothy "
-    "ronald edward jason jeffrey ryan jacob gary nicholas eric jonathan stephen larry justin scott "
-    "brandon benjamin samuel gregory alexander frank patrick raymond jack dennis jerry tyler aaron "
-    "jose adam nathan henry douglas zachary peter kyle ethan walter noah jeremy christian keith "
-    "roger terry gerald harold sean austin carl arthur lawrence dylan jesse jordan bryan billy joe "
-    "bruce gabriel logan albert willie alan juan wayne elijah randy roy vincent ralph eugene russell"
-).split()
-SURNAMES = (
-    "smith johnson williams brown jones garcia miller davis rodriguez martinez hernandez lopez "
-    "gonzalez wilson anderson thomas taylor moore jackson martin lee perez thompson white harris "
-    "sanchez clark ramirez lewis robinson walker young allen king wright scott torres nguyen hill "
-    "flores green adams nelson baker hall rivera campbell mitchell carter roberts gomez phillips "
-    "evans turner diaz parker cruz edwards collins reyes stewart morris morales murphy cook rogers "
-    "gutierrez ortiz morgan cooper peterson bailey reed kelly howard ramos kim cox ward richardson "
-    "watson brooks chavez wood james bennett gray mendoza ruiz hughes price alvarez castillo sanders "
-    "patel myers long ross foster jimenez powell jenkins perry russell sullivan bell coleman butler "
-    "henderson barnes gonzales fisher vasquez simmons romero jordan patterson alexander hamilton "
-    "graham reynolds griffin wallace moreno west cole hayes bryant herrera gibson ellis tran medina "
-    "aguilar stevens murray ford castro marshall owens harrison fernandez mcdonald woods washington "
-    "kennedy wells vargas henry chen freeman webb tucker guzman burns crawford olson simpson porter"
-).split()
-STREETS = (
-    "high church station victoria green manor park queens kings mill school london york albert "
-    "grange windsor springfield north south west east new orchard chapel"
-).split()
+FIRST_F = [
+    "mary",
+    "patricia",
+    "jennifer",
+    "linda",
+    "elizabeth",
+    "barbara",
+    "susan",
+    "jessica",
+    "sarah",
+    "karen",
+    "lisa",
+    "nancy",
+    "betty",
+    "margaret",
+    "sandra",
+    "ashley",
+    "kimberly",
+    "emily",
+    "donna",
+    "michelle",
+    "carol",
+    "amanda",
+    "melissa",
+    "deborah",
+    "stephanie",
+    "rebecca",
+    "sharon",
+    "laura",
+    "cynthia",
+    "kathleen",
+    "amy",
+    "angela",
+    "shirley",
+    "anna",
+    "brenda",
+    "pamela",
+    "emma",
+    "nicole",
+    "helen",
+    "samantha",
+    "katherine",
+    "christine",
+    "debra",
+    "rachel",
+    "carolyn",
+    "janet",
+    "catherine",
+    "maria",
+    "heather",
+    "diane",
+    "ruth",
+    "julie",
+    "olivia",
+    "joyce",
+    "virginia",
+    "victoria",
+    "kelly",
+    "lauren",
+    "christina",
+    "joan",
+    "evelyn",
+    "judith",
+    "megan",
+    "andrea",
+    "cheryl",
+    "hannah",
+    "jacqueline",
+    "martha",
+    "gloria",
+    "teresa",
+    "ann",
+    "sara",
+    "madison",
+    "frances",
+    "kathryn",
+    "janice",
+    "jean",
+    "abigail",
+    "alice",
+    "judy",
+    "sophia",
+    "grace",
+    "denise",
+    "amber",
+    "doris",
+    "marilyn",
+    "danielle",
+    "beverly",
+    "isabella",
+    "theresa",
+]
+FIRST_M = [
+    "james",
+    "robert",
+    "john",
+    "michael",
+    "david",
+    "william",
+    "richard",
+    "joseph",
+    "thomas",
+    "charles",
+    "christopher",
+    "daniel",
+    "matthew",
+    "anthony",
+    "mark",
+    "donald",
+    "steven",
+    "paul",
+    "andrew",
+    "joshua",
+    "kenneth",
+    "kevin",
+    "brian",
+    "george",
+    "timothy",
+    "ronald",
+    "edward",
+    "jason",
+    "jeffrey",
+    "ryan",
+    "jacob",
+    "gary",
+    "nicholas",
+    "eric",
+    "jonathan",
+    "stephen",
+    "larry",
+    "justin",
+    "scott",
+    "brandon",
+    "benjamin",
+    "samuel",
+    "gregory",
+    "alexander",
+    "frank",
+    "patrick",
+    "raymond",
+    "jack",
+    "dennis",
+    "jerry",
+    "tyler",
+    "aaron",
+    "jose",
+    "adam",
+    "nathan",
+    "henry",
+    "douglas",
+    "zachary",
+    "peter",
+    "kyle",
+    "ethan",
+    "walter",
+    "noah",
+    "jeremy",
+    "christian",
+    "keith",
+    "roger",
+    "terry",
+    "gerald",
+    "harold",
+    "sean",
+    "austin",
+    "carl",
+    "arthur",
+    "lawrence",
+    "dylan",
+    "jesse",
+    "jordan",
+    "bryan",
+    "billy",
+    "joe",
+    "bruce",
+    "gabriel",
+    "logan",
+    "albert",
+    "willie",
+    "alan",
+    "juan",
+    "wayne",
+    "elijah",
+    "randy",
+    "roy",
+    "vincent",
+    "ralph",
+    "eugene",
+    "russell",
+]
+SURNAMES = [
+    "smith",
+    "johnson",
+    "williams",
+    "brown",
+    "jones",
+    "garcia",
+    "miller",
+    "davis",
+    "rodriguez",
+    "martinez",
+    "hernandez",
+    "lopez",
+    "gonzalez",
+    "wilson",
+    "anderson",
+    "thomas",
+    "taylor",
+    "moore",
+    "jackson",
+    "martin",
+    "lee",
+    "perez",
+    "thompson",
+    "white",
+    "harris",
+    "sanchez",
+    "clark",
+    "ramirez",
+    "lewis",
+    "robinson",
+    "walker",
+    "young",
+    "allen",
+    "king",
+    "wright",
+    "scott",
+    "torres",
+    "nguyen",
+    "hill",
+    "flores",
+    "green",
+    "adams",
+    "nelson",
+    "baker",
+    "hall",
+    "rivera",
+    "campbell",
+    "mitchell",
+    "carter",
+    "roberts",
+    "gomez",
+    "phillips",
+    "evans",
+    "turner",
+    "diaz",
+    "parker",
+    "cruz",
+    "edwards",
+    "collins",
+    "reyes",
+    "stewart",
+    "morris",
+    "morales",
+    "murphy",
+    "cook",
+    "rogers",
+    "gutierrez",
+    "ortiz",
+    "morgan",
+    "cooper",
+    "peterson",
+    "bailey",
+    "reed",
+    "kelly",
+    "howard",
+    "ramos",
+    "kim",
+    "cox",
+    "ward",
+    "richardson",
+    "watson",
+    "brooks",
+    "chavez",
+    "wood",
+    "james",
+    "bennett",
+    "gray",
+    "mendoza",
+    "ruiz",
+    "hughes",
+    "price",
+    "alvarez",
+    "castillo",
+    "sanders",
+    "patel",
+    "myers",
+    "long",
+    "ross",
+    "foster",
+    "jimenez",
+    "powell",
+    "jenkins",
+    "perry",
+    "russell",
+    "sullivan",
+    "bell",
+    "coleman",
+    "butler",
+    "henderson",
+    "barnes",
+    "gonzales",
+    "fisher",
+    "vasquez",
+    "simmons",
+    "romero",
+    "jordan",
+    "patterson",
+    "alexander",
+    "hamilton",
+    "graham",
+    "reynolds",
+    "griffin",
+    "wallace",
+    "moreno",
+    "west",
+    "cole",
+    "hayes",
+    "bryant",
+    "herrera",
+    "gibson",
+    "ellis",
+    "tran",
+    "medina",
+    "aguilar",
+    "stevens",
+    "murray",
+    "ford",
+    "castro",
+    "marshall",
+    "owens",
+    "harrison",
+    "fernandez",
+    "mcdonald",
+    "woods",
+    "washington",
+    "kennedy",
+    "wells",
+    "vargas",
+    "henry",
+    "chen",
+    "freeman",
+    "webb",
+    "tucker",
+    "guzman",
+    "burns",
+    "crawford",
+    "olson",
+    "simpson",
+    "porter",
+]
+STREETS = [
+    "high",
+    "church",
+    "station",
+    "victoria",
+    "green",
+    "manor",
+    "park",
+    "queens",
+    "kings",
+    "mill",
+    "school",
+    "london",
+    "york",
+    "albert",
+    "grange",
+    "windsor",
+    "springfield",
+    "north",
+    "south",
+    "west",
+    "east",
+    "new",
+    "orchard",
+    "chapel",
+]
 STREET_KINDS = ("street", "road", "avenue", "lane", "close", "drive")
 DOMAINS = ("gmail.com", "yahoo.co.uk", "hotmail.com", "outlook.com", "btinternet.com", "icloud.com")
 LETTERS = "ABCDEFGHJKLMNPRSTUWY"
@@ -108,7 +449,13 @@ def _record(p: dict, rng: np.random.Generator, *, style: str, noise: float) -> d
     if style == "crm":
         name = f"{first.title()} {surname.title()}"
     else:
-        name = rng.choice([f"{first} {surname}", f"{surname.upper()}, {first.title()}", f"{first.title()} {surname.title()}"])
+        name = rng.choice(
+            [
+                f"{first} {surname}",
+                f"{surname.upper()}, {first.title()}",
+                f"{first.title()} {surname.title()}",
+            ]
+        )
     email = p["email"]
     r = rng.random()
     if r < noise:
@@ -125,7 +472,12 @@ def _record(p: dict, rng: np.random.Generator, *, style: str, noise: float) -> d
         k = int(rng.integers(2, len(digits)))
         digits = digits[:k] + str(rng.integers(10)) + digits[k + 1 :]
     phone = rng.choice(
-        [digits, f"{digits[:5]} {digits[5:]}", f"+44 {digits[1:5]} {digits[5:]}", f"+44{digits[1:]}"]
+        [
+            digits,
+            f"{digits[:5]} {digits[5:]}",
+            f"+44 {digits[1:5]} {digits[5:]}",
+            f"+44{digits[1:]}",
+        ]
     )
     if rng.random() < 0.2:
         phone = p["landline"] if rng.random() < 0.3 else None
@@ -177,3 +529,40 @@ def fake_customers(
     customers = pd.DataFrame(rows)
     customers["birth_date"] = pd.to_datetime(customers["birth_date"])
     return customers, pd.DataFrame(truth)
+
+
+# -- the crmine simulator's source files, loaded by hand into canonical customers -------------------
+CRM_COLUMNS = {"cust_no": "customer_id"}
+WEB_COLUMNS = {
+    "id": "customer_id", "full_name": "name", "mail": "email", "mobile": "phone", "street": "address",
+    "town": "city", "state": "region", "zip": "postcode", "dob": "birth_date", "sex": "gender",
+    "annual_income": "income", "job": "occupation", "edu": "education", "registered": "signup_date",
+}  # fmt: skip
+
+
+def load_simulated(out_dir) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(customers, truth) from the files ``crmine.datasets.simulate`` wrote under ``out_dir``."""
+    from pathlib import Path
+
+    root = Path(out_dir)
+    crm = pd.read_csv(root / "sources" / "crm_customers.csv", dtype=str, keep_default_na=False)
+    crm = crm.rename(columns=CRM_COLUMNS)
+    crm["birth_date"] = pd.to_datetime(crm["birth_date"], format="%Y-%m-%d", errors="coerce")
+    crm["source_system"] = "crm"
+    web = pd.read_json(root / "sources" / "web_customers.jsonl", lines=True, dtype=False)
+    web = web.rename(columns=WEB_COLUMNS)
+    web["customer_id"] = web["customer_id"].astype(str)
+    web["birth_date"] = pd.to_datetime(web["birth_date"], format="%d/%m/%Y", errors="coerce")
+    web["source_system"] = "web"
+    keep = ["customer_id", "name", "email", "phone", "address", "city", "region", "postcode",
+            "birth_date", "gender", "source_system"]  # fmt: skip
+    frames = []
+    for df in (crm, web):
+        df = df[[c for c in keep if c in df.columns]].copy()
+        for c in df.columns:
+            if c != "birth_date":
+                df[c] = df[c].astype("string").str.strip().replace("", pd.NA)
+        frames.append(df)
+    customers = pd.concat(frames, ignore_index=True)
+    truth = pd.read_csv(root / "truth" / "identity.csv", dtype=str)
+    return customers, truth[["source_customer_id", "person_id"]]
