@@ -61,7 +61,7 @@ class IdentitySettings:
     """How duplicate customer records are resolved."""
 
     enabled: bool = True
-    threshold: float = 0.9
+    threshold: float = 0.95
     seed: int = 0
 
 
@@ -108,7 +108,7 @@ class Settings:
         _check_keys(ident, {"enabled", "threshold", "seed"}, "identity.", problems)
         identity = IdentitySettings(
             enabled=_typed(ident, "enabled", bool, "identity.", problems, default=True),
-            threshold=float(_typed(ident, "threshold", (int, float), "identity.", problems, default=0.9)),
+            threshold=float(_typed(ident, "threshold", (int, float), "identity.", problems, default=0.95)),
             seed=_typed(ident, "seed", int, "identity.", problems, default=0),
         )
         if not 0 < identity.threshold < 1:

@@ -188,6 +188,11 @@ def test_resolve_rejects_threshold_outside_0_1(hand_wh, threshold):
         resolve(hand_wh, threshold=threshold)
 
 
+def test_resolve_rejects_non_integer_seed(hand_wh):
+    with pytest.raises(TypeError, match=r"seed must be an integer, got str"):
+        resolve(hand_wh, seed="1")
+
+
 def test_resolve_needs_customers_table(warehouse):
     with pytest.raises(EngineError, match=r"Table 'customers' does not exist"):
         resolve(warehouse)

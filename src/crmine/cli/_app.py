@@ -116,8 +116,8 @@ def identity(directory: Dir, as_json: AsJson = False) -> None:
 
 def _identity_line(result) -> str:
     d = result.to_dict()
-    return (f"Identity: {d.get('records', 0):,} records -> {d.get('customers', 0):,} customers "
-            f"({d.get('merged_records', 0):,} records merged into {d.get('clusters', 0):,} multi-record customers).")
+    return (f"Identity: {d['records']:,} records -> {d['unified_customers']:,} customers "
+            f"({d['merged_records']:,} records merged into {d['clusters']:,} multi-record customers).")
 
 
 clv_app = typer.Typer(help="Customer lifetime value: fit BTYD + Gamma-Gamma, score every customer.",

@@ -7,7 +7,8 @@ column is absent from ``customers``):
 ==============  ==================================================================================
 unique_id       ``customer_id`` as a string
 source_system   the source system, as given (null when the column is absent)
-first_name      first word of the name, lower case, titles and punctuation removed
+first_name      first word of the name, lower case, titles and punctuation removed, a common
+                nickname replaced by its formal name (bob -> robert, liz -> elizabeth)
 surname         last word of the name (null when the name has a single word)
 full_name       ``first_name surname``, middle names dropped (term frequencies use it)
 email           lower case, no spaces, ``+tag`` and ``mailto:`` removed, Gmail dots removed
@@ -16,7 +17,7 @@ phone           digits of the national number: country code and trunk ``0`` remo
                 ``+44 7700 900123``, ``0044 7700-900123`` and ``07700 900123`` agree
 postcode        upper case, letters and digits only
 address         lower case, punctuation removed, street words abbreviated (street -> st)
-birth_date      a date
+birth_date      a date; dates before 1900-01-02 (placeholders such as 1900-01-01) become null
 gender          ``f``, ``m`` or ``x``
 ==============  ==================================================================================
 
@@ -74,6 +75,29 @@ _ADDRESS_WORDS = (
     ("east", "e"),
     ("west", "w"),
 )
+# Common English nicknames that are neither a typo of their formal name nor a part of it ("chris",
+# "sam", "ben", "bella" already agree with their formal names; see the cannot-link rules).
+_NICKNAMES = {
+    "bob": "robert", "bobby": "robert", "robbie": "robert", "bill": "william", "billy": "william",
+    "jim": "james", "jimmy": "james", "jamie": "james", "tom": "thomas", "tommy": "thomas",
+    "mike": "michael", "mick": "michael", "mickey": "michael", "mikey": "michael",
+    "dave": "david", "davy": "david", "danny": "daniel", "steve": "stephen", "tony": "anthony",
+    "andy": "andrew", "drew": "andrew", "nicky": "nicholas", "joe": "joseph", "joey": "joseph",
+    "eddie": "edward", "ted": "edward", "teddy": "edward", "ned": "edward", "charlie": "charles",
+    "chuck": "charles", "freddie": "frederick", "freddy": "frederick", "kenny": "kenneth",
+    "larry": "lawrence", "ronnie": "ronald", "rick": "richard", "ricky": "richard",
+    "dick": "richard", "gerry": "gerald", "harry": "henry", "hal": "henry", "ollie": "oliver",
+    "archie": "archibald", "jeff": "jeffrey", "greg": "gregory", "chaz": "charles",
+    "liz": "elizabeth", "lizzie": "elizabeth", "lizzy": "elizabeth", "beth": "elizabeth",
+    "betty": "elizabeth", "bess": "elizabeth", "libby": "elizabeth", "kate": "katherine",
+    "katie": "katherine", "kathy": "katherine", "kitty": "katherine", "cathy": "catherine",
+    "maggie": "margaret", "meg": "margaret", "peggy": "margaret", "jenny": "jennifer",
+    "sue": "susan", "susie": "susan", "patty": "patricia", "trish": "patricia",
+    "debbie": "deborah", "becky": "rebecca", "vicky": "victoria", "vicki": "victoria",
+    "mandy": "amanda", "sandy": "sandra", "abby": "abigail", "lottie": "charlotte",
+    "tilly": "matilda", "sally": "sarah", "jackie": "jacqueline", "polly": "mary",
+    "molly": "mary", "nell": "eleanor", "peg": "margaret", "dot": "dorothy", "dottie": "dorothy",
+}  # fmt: skip
 _GENDERS = {
     "f": "f", "female": "f", "woman": "f", "w": "f",
     "m": "m", "male": "m", "man": "m",
@@ -86,45 +110,57 @@ def _blank_to_null(s: ir.StringValue) -> ir.StringValue:
     return ibis.ifelse(s.length() == 0, ibis.null("string"), s)
 
 
-def _name_parts(name: ir.Value) -> tuple[ir.StringValue, ir.StringValue, ir.StringValue]:
+# Each rule is written in steps over a chain of projections, so that an intermediate value is
+# computed once and referred to by name: inlined, the name rules alone compile to 60 kB of SQL.
+
+
+def _name_clean(name: ir.Value) -> ir.StringValue:
     s = name.cast("string").lower().strip()
     # "Smith, John" -> "john smith"
-    has_comma = s.contains(",")
-    s = ibis.ifelse(has_comma, s.re_extract(r",(.*)$", 1) + " " + s.re_extract(r"^([^,]*),", 1), s)
+    s = ibis.ifelse(
+        s.contains(","), s.re_extract(r",(.*)$", 1) + " " + s.re_extract(r"^([^,]*),", 1), s
+    )
     s = s.re_replace(r"['’`.]", "")  # o'brien -> obrien, j.r. -> jr
     s = s.re_replace(r"[^\p{L}\p{N}]+", " ").strip()  # hyphens, digits kept apart
-    s = s.re_replace(_TITLES, "").re_replace(_SUFFIXES, "")
-    s = _blank_to_null(s)
-    first = s.re_extract(r"^(\S+)", 1)
+    return _blank_to_null(s.re_replace(_TITLES, "").re_replace(_SUFFIXES, ""))
+
+
+def _name_parts(s: ir.StringValue) -> tuple[ir.StringValue, ir.StringValue]:
+    first = _blank_to_null(s.re_extract(r"^(\S+)", 1)).substitute(_NICKNAMES)
     last = ibis.ifelse(s.contains(" "), s.re_extract(r"(\S+)$", 1), ibis.null("string"))
-    first = _blank_to_null(first)
-    full = ibis.ifelse(last.isnull(), first, first + " " + last)
-    return first, last, full
+    return first, last
 
 
-def _email_parts(email: ir.Value) -> tuple[ir.StringValue, ir.StringValue]:
+def _full_name(first: ir.StringValue, last: ir.StringValue) -> ir.StringValue:
+    return ibis.ifelse(last.isnull(), first, first + " " + last)
+
+
+def _email_clean(email: ir.Value) -> ir.StringValue:
     e = email.cast("string").lower().re_replace(r"\s+", "").re_replace(r"^mailto:", "")
     e = e.re_replace(r"\+[^@]*@", "@").re_replace(r"@googlemail\.com$", "@gmail.com")
+    return ibis.ifelse(e.re_search(r"^[^@]+@[^@]+$"), e, ibis.null("string"))
+
+
+def _email_parts(e: ir.StringValue) -> tuple[ir.StringValue, ir.StringValue]:
     user = e.re_extract(r"^([^@]+)@", 1)
     domain = e.re_extract(r"@([^@]+)$", 1)
     user = ibis.ifelse(domain == "gmail.com", user.replace(".", ""), user)
-    valid = e.re_search(r"^[^@]+@[^@]+$")
-    email_std = ibis.ifelse(valid, user + "@" + domain, ibis.null("string"))
-    user = ibis.ifelse(valid, _blank_to_null(user), ibis.null("string"))
-    return email_std, user
+    return ibis.ifelse(e.isnull(), ibis.null("string"), user + "@" + domain), _blank_to_null(user)
 
 
-def _phone(phone: ir.Value) -> ir.StringValue:
+def _phone_digits(phone: ir.Value) -> tuple[ir.StringValue, ir.BooleanValue]:
     raw = phone.cast("string").strip().replace("(0)", "")
     digits = raw.re_replace(r"[^0-9]", "")
-    international = raw.startswith("+") | digits.startswith("00")
+    return digits, raw.startswith("+") | digits.startswith("00")
+
+
+def _phone(digits: ir.StringValue, international: ir.BooleanValue) -> ir.StringValue:
     digits = digits.re_replace(r"^00", "")
     codes = rf"^({_CALLING_CODES})"
     # A long number with neither "+" nor a trunk 0 usually lost its "+": 447700900123.
     lost_plus = (~digits.startswith("0")) & (digits.length() >= 11) & digits.re_search(codes)
     national = ibis.ifelse(international | lost_plus, digits.re_replace(codes, ""), digits)
-    national = national.re_replace(r"^0+", "")
-    return ibis.ifelse(national.length() >= 6, national, ibis.null("string"))
+    return national.re_replace(r"^0+", "")
 
 
 def _postcode(postcode: ir.Value) -> ir.StringValue:
@@ -140,9 +176,8 @@ def _address(address: ir.Value) -> ir.StringValue:
 
 
 def _birth_date(col: ir.Value) -> ir.DateValue:
-    if col.type().is_string():
-        return col.strip().try_cast("date")
-    return col.cast("date")
+    d = col.strip().try_cast("date") if col.type().is_string() else col.cast("date")
+    return ibis.ifelse(d < ibis.date(1900, 1, 2), ibis.null("date"), d)
 
 
 def _gender(col: ir.Value) -> ir.StringValue:
@@ -160,17 +195,16 @@ def standardise(customers: ir.Table) -> ir.Table:
     """
     t = customers
     have = set(t.columns)
+    # Step 1: clean each field.
     cols: dict[str, ir.Value] = {"unique_id": t.customer_id.cast("string")}
-    if "source_system" in have:
-        cols["source_system"] = t.source_system.cast("string")
-    else:
-        cols["source_system"] = ibis.null("string")
+    src = t.source_system.cast("string") if "source_system" in have else ibis.null("string")
+    cols["source_system"] = src
     if "name" in have:
-        cols["first_name"], cols["surname"], cols["full_name"] = _name_parts(t.name)
+        cols["_name"] = _name_clean(t.name)
     if "email" in have:
-        cols["email"], cols["email_user"] = _email_parts(t.email)
+        cols["_email"] = _email_clean(t.email)
     if "phone" in have:
-        cols["phone"] = _phone(t.phone)
+        cols["_digits"], cols["_international"] = _phone_digits(t.phone)
     if "postcode" in have:
         cols["postcode"] = _postcode(t.postcode)
     if "address" in have:
@@ -179,4 +213,27 @@ def standardise(customers: ir.Table) -> ir.Table:
         cols["birth_date"] = _birth_date(t.birth_date)
     if "gender" in have:
         cols["gender"] = _gender(t.gender)
-    return t.select(**cols)
+    s1 = t.select(**cols)
+    # Step 2: split and normalise.
+    cols = {c: s1[c] for c in s1.columns if not c.startswith("_")}
+    if "name" in have:
+        cols["first_name"], cols["surname"] = _name_parts(s1._name)
+    if "email" in have:
+        cols["email"], cols["email_user"] = _email_parts(s1._email)
+    if "phone" in have:
+        cols["_national"] = _phone(s1._digits, s1._international)
+    s2 = s1.select(**cols)
+    # Step 3: assemble, in the documented column order.
+    cols = {"unique_id": s2.unique_id, "source_system": s2.source_system}
+    if "name" in have:
+        cols.update(first_name=s2.first_name, surname=s2.surname,
+                    full_name=_full_name(s2.first_name, s2.surname))  # fmt: skip
+    if "email" in have:
+        cols.update(email=s2.email, email_user=s2.email_user)
+    if "phone" in have:
+        national = s2._national
+        cols["phone"] = ibis.ifelse(national.length() >= 6, national, ibis.null("string"))
+    for c in ("postcode", "address", "birth_date", "gender"):
+        if c in have:
+            cols[c] = s2[c]
+    return s2.select(**cols)
