@@ -50,6 +50,18 @@ def test_every_planted_bad_row_is_quarantined_with_its_reason_and_nothing_else(s
             assert r.column == cols[(r.source, r.line)] or cols[(r.source, r.line)] in r.column.split(","), (r.source, r.line)
 
 
+def test_identity_through_the_workspace_finds_the_planted_duplicates(sim_ws):
+    from crmine.identity import evaluate
+
+    ws, _ = sim_ws
+    result = ws.identity.resolve()
+    truth = pd.read_csv(ws.root / "truth" / "identity.csv")
+    scores = evaluate(ws.identity.lineage(), truth)
+    assert scores["precision"] >= 0.95 and scores["recall"] >= 0.95, scores
+    assert result.unified_customers == ws.warehouse.execute(ws.table("customer_lineage").unified_id.nunique())
+    assert result.records == ws.status()["tables"]["customers"]
+
+
 def test_clv_recovers_the_planted_purchase_process(sim_ws):
     ws, _ = sim_ws
     truth = json.loads((ws.root / "truth" / "params.json").read_text())["bgnbd"]
@@ -62,4 +74,6 @@ def test_clv_recovers_the_planted_purchase_process(sim_ws):
     )
     scores = ws.clv.score()
     assert scores.customer_id.is_unique and len(scores) == fit.customers
+    # Scored per unified customer: every id is one of identity resolution's.
+    assert scores.customer_id.str.startswith("U").all()
     assert scores.probability_alive.between(0, 1).all() and (scores.clv >= 0).all()
