@@ -18,12 +18,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.identity._identity_fakes import load_simulated  # noqa: E402
-
 from crmine.datasets import simulate  # noqa: E402
 from crmine.identity import DEFAULT_THRESHOLD, evaluate, resolve  # noqa: E402
 from crmine.identity._standardise import standardise  # noqa: E402
 from crmine.warehouse import connect  # noqa: E402
+from tests.identity._identity_fakes import load_simulated  # noqa: E402
 
 SWEEP = (0.5, 0.8, 0.9, 0.95, 0.99, 0.999)
 

@@ -4,10 +4,10 @@ import json
 import subprocess
 import sys
 
-from tests.io.fixtures import FILES, TOML
 from typer.testing import CliRunner
 
 from crmine.cli import app
+from tests.io.fixtures import FILES, TOML
 
 runner = CliRunner()
 

@@ -9,6 +9,7 @@ import pytest
 
 from crmine.clv import rfm_summary, rfm_summary_expr
 from crmine.errors import SchemaError, SettingsError
+from tests.conftest import ENGINES
 
 CALIBRATION_END, HOLDOUT_END = "1997-09-30", "1998-06-30"
 
@@ -120,3 +121,15 @@ def test_rfm_summary_expr_compiles_for_spark(cdnow):
         dialect="pyspark",
     )
     assert "MIN_BY" in sql and "DATEDIFF" in sql
+
+
+@pytest.mark.parametrize("engine", ENGINES, indirect=True)
+def test_rfm_summary_expr_runs_in_the_warehouse_on_every_engine(cdnow, cdnow_rfm, engine, tmp_path):
+    from crmine.warehouse import connect
+
+    wh = connect(tmp_path / ("w.duckdb" if engine == "duckdb" else "spark"), engine=engine)
+    wh.write("transactions", cdnow)
+    expr = rfm_summary_expr(wh.table("transactions"), observation_end=CALIBRATION_END, holdout_end=HOLDOUT_END)
+    got = wh.execute(expr).sort_values("customer_id").reset_index(drop=True)
+    want = cdnow_rfm.sort_values("customer_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, want, check_dtype=False, rtol=1e-9)

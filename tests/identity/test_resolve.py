@@ -7,10 +7,10 @@ import logging
 
 import pandas as pd
 import pytest
-from tests.identity._identity_fakes import fake_customers
 
 from crmine.errors import EngineError, SchemaError
 from crmine.identity import DEFAULT_THRESHOLD, IdentityResult, evaluate, resolve
+from tests.identity._identity_fakes import fake_customers
 
 
 def _lineage(wh) -> pd.DataFrame:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from tests.identity._identity_fakes import load_simulated
 
 from crmine.identity import evaluate, resolve
+from tests.identity._identity_fakes import load_simulated
 
 simulate = pytest.importorskip("crmine.datasets._simulate").simulate
 

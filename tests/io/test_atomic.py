@@ -8,9 +8,9 @@ import sys
 import textwrap
 
 import pytest
-from tests.io.fixtures import FILES, TOML
 
 import crmine
+from tests.io.fixtures import FILES, TOML
 
 # Runs in a child process: load customers and products, then die by SIGKILL in the middle of the
 # orders load, after its good rows were inserted and before the load was recorded.

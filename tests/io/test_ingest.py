@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from tests.conftest import ENGINES
-from tests.io.fixtures import EXPECTED_QUARANTINE, FILES, TOML
 
 import crmine
 from crmine.errors import SchemaError
+from tests.conftest import ENGINES
+from tests.io.fixtures import EXPECTED_QUARANTINE, FILES, TOML
 
 
 def _quarantine_set(ws) -> set:
