@@ -81,7 +81,8 @@ def _where(text: str, pos: int, what: str) -> str:
 FUNCTIONS: dict[str, Callable[..., ibis.Value]] = {
     "lower": lambda x: x.lower(),
     "upper": lambda x: x.upper(),
-    "trim": lambda x: x.strip(),
+    # Not x.strip(): on Spark, Ibis' TRIM character list would also remove the letter f.
+    "trim": lambda x: x.re_replace(r"^\s+|\s+$", ""),
     "length": lambda x: x.length(),
     "abs": lambda x: x.abs(),
     "round": lambda x, n=0: x.round(int(n.op().value) if hasattr(n, "op") else int(n)),
@@ -122,9 +123,13 @@ class _Parser:
         return self.toks[self.i]
 
     def fail(self, what: str, tok: _Tok | None = None):
+        import difflib
+
         tok = tok or self.tok
         found = "the end" if tok.kind == "end" else repr(tok.text)
-        raise ExpressionError(_where(self.text, tok.pos, f"expected {what}, found {found}"))
+        close = difflib.get_close_matches(tok.text.lower(), _KEYWORDS, n=1) if tok.kind == "name" else []
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ExpressionError(_where(self.text, tok.pos, f"expected {what}, found {found}{hint}"))
 
     def accept(self, kind: str, text: str | None = None) -> _Tok | None:
         t = self.tok

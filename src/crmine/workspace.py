@@ -102,6 +102,14 @@ class Workspace:
         return IdentityNamespace(self.warehouse, self.settings)
 
     @cached_property
+    def customers(self):
+        """The customer table and questions over it: ``build``, ``count``, ``list``, ``crosstab``,
+        ``rfm``, ``rfm_transitions``, ``behaviours``."""
+        from crmine.features._namespace import CustomersNamespace
+
+        return CustomersNamespace(self.warehouse, self.settings.analysis)
+
+    @cached_property
     def clv(self):
         """Lifetime value: ``fit``, ``score``, ``summary`` (see :mod:`crmine.clv`)."""
         from crmine.clv._namespace import ClvNamespace
@@ -112,7 +120,7 @@ class Workspace:
         """Row counts of every table and the load log, as plain data."""
         wh = self.warehouse
         tables = {name: (wh.count(name) if wh.has_table(name) else 0) for name in TABLES}
-        for extra in ("customer_lineage", "clv_scores", QUARANTINE):
+        for extra in ("customer_lineage", "customer_table", "rfm_scores", "behaviour_groups", "clv_scores", QUARANTINE):
             if wh.has_table(extra):
                 tables[extra] = wh.count(extra)
         loads = []

@@ -168,6 +168,98 @@ def clv_score(
                   f"{totals['expected_purchases']:,.0f} purchases expected.")
 
 
+customers_app = typer.Typer(help="The customer table (customer 360) as of a day.", no_args_is_help=True)
+app.add_typer(customers_app, name="customers")
+AsOf = Annotated[str | None, typer.Option("--as-of", help="The day to describe, YYYY-MM-DD (default: last transaction day).")]
+
+
+@customers_app.command("build")
+def customers_build(directory: Dir, as_of: AsOf = None, as_json: AsJson = False) -> None:
+    """Build table customer_table: demographics, RFM, tenure, shares, campaigns, service, derived."""
+    ws = crmine.open(directory)
+    n = ws.customers.build(as_of=as_of)
+    day = str(ws.customers.as_of().date())
+    if as_json:
+        print(json.dumps({"customers": n, "as_of": day, "columns": ws.customers.table().columns}))
+    else:
+        console.print(f"customer_table: {n:,} customers as of {day}, {len(ws.customers.table().columns)} columns.")
+
+
+@app.command()
+def query(
+    directory: Dir,
+    condition: Annotated[str, typer.Argument(help="e.g. \"age between 30 and 40 and income > 50000 and region in ('North','East')\"")] = "",
+    list_: Annotated[bool, typer.Option("--list", help="Print the qualified customers as CSV.")] = False,
+    by: Annotated[str | None, typer.Option("--by", help="Cross-tab by these columns, e.g. gender,education.")] = None,
+    value: Annotated[str, typer.Option(help="The value averaged in a cross-tab.")] = "spend",
+    as_json: AsJson = False,
+) -> None:
+    """Count (or list, or cross-tabulate) the customers who meet a condition."""
+    ws = crmine.open(directory)
+    if by:
+        table = ws.customers.crosstab(condition, by=[c.strip() for c in by.split(",")], value=value)
+        if as_json:
+            print(table.to_json(orient="records"))
+        else:
+            _print_frame(table, title=f"Customers by {by}")
+        return
+    if list_:
+        sys.stdout.write(ws.customers.list(condition).to_csv(index=False))
+        return
+    n = ws.customers.count(condition)
+    print(json.dumps({"count": n}) if as_json else f"{n:,} customers")
+
+
+@app.command()
+def rfm(
+    directory: Dir,
+    as_of: AsOf = None,
+    compare: Annotated[str | None, typer.Option(help="Also show moves between segments since this day.")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """RFM quintile scores and the named segments: size, value, recency."""
+    ws = crmine.open(directory)
+    result = ws.customers.rfm(as_of=as_of)
+    moves = ws.customers.rfm_transitions(compare, as_of) if compare else None
+    if as_json:
+        out = {"as_of": result.as_of, "segments": json.loads(result.segments.to_json(orient="records"))}
+        if moves is not None:
+            out["transitions"] = json.loads(moves.to_json(orient="records"))
+        print(json.dumps(out, indent=2))
+        return
+    _print_frame(result.segments, title=f"RFM segments as of {result.as_of}")
+    if moves is not None:
+        _print_frame(moves, title=f"Moves between segments since {compare}")
+
+
+@app.command()
+def behaviours(directory: Dir, as_of: AsOf = None, min_count: int = 1, as_json: AsJson = False) -> None:
+    """Group customers by the reaction behaviours of [analysis.behaviours] and profile each group."""
+    ws = crmine.open(directory)
+    groups = ws.customers.behaviours(as_of=as_of, min_count=min_count)
+    if as_json:
+        print(groups.to_json(orient="records"))
+    else:
+        _print_frame(groups, title="Behaviour groups")
+
+
+def _print_frame(frame, *, title: str) -> None:
+    t = Table(title=title, title_justify="left")
+    for col in frame.columns:
+        t.add_column(str(col), justify="right" if frame[col].dtype.kind in "iuf" else "left")
+    for row in frame.itertuples(index=False):
+        t.add_row(*[_cell(v) for v in row])
+    console.print(t)
+
+
+def _cell(v) -> str:
+    if isinstance(v, float):
+        return f"{v:,.3f}" if abs(v) < 10 else f"{v:,.0f}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return "" if v is None else str(v)
+
+
 @app.command()
 def status(directory: Dir, as_json: AsJson = False) -> None:
     """Row counts of every table, and every load with read / loaded / quarantined."""

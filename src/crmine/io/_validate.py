@@ -17,7 +17,7 @@ from crmine.io._read import LINE, REC
 from crmine.schema import Column, Table
 from crmine.settings import SourceSettings
 from crmine.warehouse import Warehouse
-from crmine.warehouse._engines import parse_timestamp
+from crmine.warehouse._engines import parse_timestamp, strip
 
 __all__ = ["REASONS", "checked_rows", "resolve_columns"]
 
@@ -62,7 +62,7 @@ def resolve_columns(source: SourceSettings, canon: Table, present: tuple[str, ..
 def _typed(raw: ir.Column, col: Column, fmt: str | None, engine: str) -> tuple[ir.Value, ir.BooleanValue]:
     """The typed value and a flag that is true when a non-empty raw value failed to parse."""
     if raw.type().is_string():
-        text = raw.strip()
+        text = strip(raw, engine)
         text = ibis.ifelse(text == "", ibis.null(), text)
         present = text.notnull()
     else:

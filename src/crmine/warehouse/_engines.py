@@ -136,3 +136,14 @@ def frame(wh: Warehouse, data) -> ibis.Table:
 
 
 _FRAME_IDS = itertools.count()
+
+
+def strip(value, engine: str):
+    """``value`` without leading and trailing white space.
+
+    On Spark, Ibis' TRIM lists the characters to remove in a literal whose ``\\f`` Spark reads as
+    the letter f, so "false" would lose its f; a regular expression avoids that.
+    """
+    if engine == "duckdb":
+        return value.strip()
+    return value.re_replace(r"^\s+|\s+$", "")
