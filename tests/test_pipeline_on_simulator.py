@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 import crmine
+import crmine.behaviour
 from crmine.datasets import simulate
 
 
@@ -77,3 +78,38 @@ def test_clv_recovers_the_planted_purchase_process(sim_ws):
     # Scored per unified customer: every id is one of identity resolution's.
     assert scores.customer_id.str.startswith("U").all()
     assert scores.probability_alive.between(0, 1).all() and (scores.clv >= 0).all()
+
+
+def _planted_segment(ws) -> pd.Series:
+    """The simulator's segment of each unified customer (through lineage and the identity truth)."""
+    lineage = ws.identity.lineage()
+    ident = pd.read_csv(ws.root / "truth" / "identity.csv")
+    persons = pd.read_csv(ws.root / "truth" / "persons.csv")
+    m = lineage.merge(ident, left_on="customer_id", right_on="source_customer_id").merge(persons, on="person_id")
+    return m.groupby("unified_id").segment.first()
+
+
+def test_rfm_and_planted_behaviour_groups_on_the_simulator(sim_ws):
+    ws, _ = sim_ws
+    toml = ws.root / "crmine.toml"
+    toml.write_text(toml.read_text() + (
+        "\n[analysis.behaviours]\n"
+        "kids = \"category == 'kids'\"\n"
+        "online_tech = \"channel == 'web' and category in ('electronics', 'beauty')\"\n"
+    ))
+    ws2 = crmine.open(ws.root)
+    ws2.customers.build()
+    rfm = ws2.customers.rfm()
+    assert set(rfm.segments.segment) <= set(crmine.behaviour.SEGMENTS)
+    assert rfm.segments.customers.sum() == len(rfm.scores) == ws2.customers.count("orders > 0")
+
+    ws2.customers.behaviours(min_count=3)
+    groups = ws2.warehouse.execute(ws2.table("behaviour_groups")).set_index("customer_id")
+    planted = _planted_segment(ws2).reindex(groups.index)
+    base = planted.value_counts(normalize=True)
+    kids = planted[groups.pattern.str.contains("kids")].value_counts(normalize=True)
+    tech = planted[groups.pattern.str.contains("online_tech")].value_counts(normalize=True)
+    # The planted family shoppers buy kids' products, the planted online young buy tech on the web.
+    assert kids["family_shoppers"] > 2 * base["family_shoppers"]
+    assert tech["online_young"] > 2 * base["online_young"]
+    ws2.close()

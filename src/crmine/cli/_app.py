@@ -330,6 +330,11 @@ def demo(
     if ws.settings.identity.enabled:
         with _progress("identity") as update:
             console.print(_identity_line(ws.identity.resolve(progress=update)))
+    n = ws.customers.build()
+    seg = ws.customers.rfm().segments.set_index("segment")
+    top = seg.spend.idxmax()
+    console.print(f"Customer table: {n:,} customers. RFM: {len(seg)} segments; '{top}' "
+                  f"({seg.loc[top, 'share']:.0%} of buyers) bring {seg.loc[top, 'spend'] / seg.spend.sum():.0%} of spend.")
     fit = ws.clv.fit()
     scores = ws.clv.score()
     console.print(f"Lifetime value: BG/NBD r={fit.params['r']:.3f} alpha={fit.params['alpha']:.3f} "
