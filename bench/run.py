@@ -16,6 +16,7 @@ BENCHES = [
     ("Ingest: crmine vs pandas read_csv + to_sql (1M and 10M transaction lines)", ["bench_ingest.py"]),
     ("Lifetime value: crmine vs lifetimes (and pymc-marketing when installed), 100k and 1M customers", ["bench_clv.py"]),
     ("Customer table build (1M and 10M lines) and a 3-condition query over 1M customers, vs pandas", ["bench_customers.py"]),
+    ("Segmentation: crmine Segmenter on the customer table", ["bench_segment.py"]),
     ("Identity resolution on the simulator's planted duplicates", ["bench_identity.py"]),
 ]
 

@@ -110,6 +110,20 @@ class Workspace:
         return CustomersNamespace(self.warehouse, self.settings.analysis)
 
     @cached_property
+    def segments(self):
+        """Clustering segmentation (``fit``, ``segments``, ``profiles``) and ``key_customers``."""
+        from crmine.segment._namespace import SegmentsNamespace
+
+        return SegmentsNamespace(self.warehouse)
+
+    @cached_property
+    def loyalty(self):
+        """Cohort retention, activity survival and loyalty scores."""
+        from crmine.loyalty._namespace import LoyaltyNamespace
+
+        return LoyaltyNamespace(self.warehouse)
+
+    @cached_property
     def clv(self):
         """Lifetime value: ``fit``, ``score``, ``summary`` (see :mod:`crmine.clv`)."""
         from crmine.clv._namespace import ClvNamespace
@@ -120,7 +134,8 @@ class Workspace:
         """Row counts of every table and the load log, as plain data."""
         wh = self.warehouse
         tables = {name: (wh.count(name) if wh.has_table(name) else 0) for name in TABLES}
-        for extra in ("customer_lineage", "customer_table", "rfm_scores", "behaviour_groups", "clv_scores", QUARANTINE):
+        for extra in ("customer_lineage", "customer_table", "rfm_scores", "behaviour_groups", "customer_segments",
+                      "loyalty_scores", "clv_scores", QUARANTINE):
             if wh.has_table(extra):
                 tables[extra] = wh.count(extra)
         loads = []

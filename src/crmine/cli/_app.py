@@ -243,6 +243,66 @@ def behaviours(directory: Dir, as_of: AsOf = None, min_count: int = 1, as_json: 
         _print_frame(groups, title="Behaviour groups")
 
 
+@app.command()
+def segments(
+    directory: Dir,
+    method: Annotated[str, typer.Option(help="kmeans or gmm.")] = "kmeans",
+    k: Annotated[int | None, typer.Option(help="Number of segments (default: chosen by silhouette / BIC).")] = None,
+    features: Annotated[str | None, typer.Option(help="Comma-separated customer-table columns to cluster on.")] = None,
+    seed: int = 0,
+    as_json: AsJson = False,
+) -> None:
+    """Cluster the customer table into segments (table customer_segments) and profile each."""
+    ws = crmine.open(directory)
+    seg = ws.segments.fit(method=method, k=k, seed=seed,
+                          features=[f.strip() for f in features.split(",")] if features else None)
+    profile = seg.profile_.reset_index()
+    if as_json:
+        print(json.dumps({"k": int(seg.k_), "profiles": json.loads(profile.to_json(orient="records"))}, indent=2))
+        return
+    cols = [c for c in ("segment", "size", "share", "mean_spend", "description") if c in profile.columns]
+    _print_frame(profile[cols], title=f"{seg.k_} segments ({method}); what sets each apart, in standard deviations")
+
+
+@app.command("key-customers")
+def key_customers(
+    directory: Dir,
+    by: Annotated[str, typer.Option(help="profit (historical) or clv (needs `crmine clv score`).")] = "profit",
+    top_share: Annotated[float, typer.Option(help="Share of customers in the gold list.")] = 0.2,
+    as_of: AsOf = None,
+    as_json: AsJson = False,
+) -> None:
+    """Rank customers by value; the Pareto curve and the gold list."""
+    ws = crmine.open(directory)
+    result = ws.segments.key_customers(by=by, top_share=top_share, as_of=as_of)
+    if as_json:
+        print(json.dumps({"headline": result.headline, "top_value_share": result.top_value_share,
+                          "gold": result.gold.customer_id.tolist()}))
+        return
+    console.print(result.headline)
+    _print_frame(result.gold.head(15), title="The gold list (first 15)")
+
+
+@app.command()
+def loyalty(directory: Dir, as_of: AsOf = None, as_json: AsJson = False) -> None:
+    """Cohort retention, how long customers stay active (Kaplan-Meier), loyalty scores."""
+    ws = crmine.open(directory)
+    cohorts = ws.loyalty.cohorts(as_of=as_of)
+    survival = ws.loyalty.survival(as_of=as_of)
+    scores = ws.loyalty.scores(as_of=as_of)
+    summary = scores[["durability", "robustness", "stability", "loyalty"]].describe().T
+    if as_json:
+        print(json.dumps({"median_active_days": survival.median_days, "cohorts": len(cohorts),
+                          "scores": json.loads(summary.to_json(orient="index"))}, indent=2))
+        return
+    console.print(f"Median active lifetime: {survival.median_days:,.0f} days (Kaplan-Meier). "
+                  f"{len(cohorts)} monthly cohorts; loyalty scores stored in table loyalty_scores.")
+    first = cohorts.iloc[:, : min(8, cohorts.shape[1])].head(12).reset_index()
+    first[first.columns[0]] = first[first.columns[0]].astype(str).str[:7]  # the cohort month
+    _print_frame(first, title="Cohort retention (share buying in month n after the first purchase)")
+    _print_frame(summary.reset_index(names="score"), title="Loyalty scores")
+
+
 def _print_frame(frame, *, title: str) -> None:
     t = Table(title=title, title_justify="left")
     for col in frame.columns:
@@ -335,6 +395,8 @@ def demo(
     top = seg.spend.idxmax()
     console.print(f"Customer table: {n:,} customers. RFM: {len(seg)} segments; '{top}' "
                   f"({seg.loc[top, 'share']:.0%} of buyers) bring {seg.loc[top, 'spend'] / seg.spend.sum():.0%} of spend.")
+    seg = ws.segments.fit(seed=seed)
+    console.print(f"Segments: {seg.k_} clusters; {ws.segments.key_customers().headline}")
     fit = ws.clv.fit()
     scores = ws.clv.score()
     console.print(f"Lifetime value: BG/NBD r={fit.params['r']:.3f} alpha={fit.params['alpha']:.3f} "
