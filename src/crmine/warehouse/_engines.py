@@ -42,6 +42,8 @@ def spark_session(path: Path | None) -> Any:
     from pyspark.sql import SparkSession
 
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    if _SPARK is not None and _SPARK.sparkContext._jsc is None:  # stopped by someone else
+        _SPARK = None
     if _SPARK is None:
         _SPARK = (
             SparkSession.builder.master(os.environ.get("CRMINE_SPARK_MASTER", "local[2]"))
@@ -120,6 +122,10 @@ def frame(wh: Warehouse, data) -> ibis.Table:
 
     if isinstance(data, pd.DataFrame):
         data = pa.Table.from_pandas(data, preserve_index=False)
+    # An empty or all-missing text column arrives with Arrow's null type, which no engine can store.
+    data = data.cast(pa.schema([
+        f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in data.schema
+    ]))
     if wh.engine == "duckdb":
         return ibis.memtable(data)
     session = wh.con._session

@@ -117,8 +117,11 @@ class Warehouse:
             yield
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.con.disconnect()
+        # The Spark session is shared by every workspace in the process; stopping it would break
+        # the others, so only DuckDB connections are closed.
+        if self.engine == "duckdb":
+            with contextlib.suppress(Exception):
+                self.con.disconnect()
 
     # -- engine-specific access, kept here so callers never branch on the engine themselves --------
     @property

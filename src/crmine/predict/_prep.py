@@ -1,0 +1,177 @@
+"""Column typing, the target, the preprocessing pipelines and the training-data fingerprint.
+
+A column is *categorical* when its dtype is object, string, bool or category; a numeric column stays
+numeric however few levels it has (a 0/1 flag is a number to every candidate). Columns of other
+dtypes (dates, timedeltas), the id column and columns with at most one distinct value are dropped,
+and the reason is recorded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from crmine.errors import SchemaError, SettingsError
+
+# Labels taken as the positive class when present, in this order.
+_CONVENTIONAL_POSITIVE: tuple[Any, ...] = ("Yes", "yes", "1", True, 1)
+
+
+def is_categorical(s: pd.Series) -> bool:
+    """True for object, string, bool and category columns."""
+    d = s.dtype
+    return (
+        pd.api.types.is_object_dtype(d)
+        or pd.api.types.is_string_dtype(d)
+        or pd.api.types.is_bool_dtype(d)
+        or isinstance(d, pd.CategoricalDtype)
+    )
+
+
+def split_columns(
+    frame: pd.DataFrame, *, exclude: Sequence[Hashable]
+) -> tuple[list[str], list[str], dict[str, str]]:
+    """The numeric and categorical feature columns of ``frame``, and the dropped ones with why."""
+    numeric: list[str] = []
+    categorical: list[str] = []
+    dropped: dict[str, str] = {}
+    for col in frame.columns:
+        if col in exclude:
+            continue
+        s = frame[col]
+        if is_categorical(s):
+            kind = categorical
+        elif pd.api.types.is_numeric_dtype(s.dtype):
+            kind = numeric
+        else:
+            dropped[str(col)] = f"unsupported dtype {s.dtype}"
+            continue
+        if s.nunique(dropna=True) <= 1:
+            dropped[str(col)] = "constant"
+            continue
+        kind.append(str(col))
+    return numeric, categorical, dropped
+
+
+def resolve_positive(target: pd.Series, positive: Any, *, name: str) -> tuple[Any, str]:
+    """The positive label of a two-class ``target`` and the rule that picked it."""
+    missing = int(target.isna().sum())
+    if missing:
+        raise SchemaError(
+            f"Target column {name!r} has {missing} missing value(s). Drop or label those rows "
+            "before fitting."
+        )
+    labels = list(pd.unique(target))
+    if len(labels) != 2:
+        raise SchemaError(
+            f"Target column {name!r} must hold exactly two classes; it holds {len(labels)}. "
+            "Recode it to two labels (e.g. Yes/No)."
+        )
+    if positive is not None:
+        if not any(same_label(v, positive) for v in labels):
+            raise SettingsError(
+                f"positive={positive!r} is not a label of target column {name!r}. "
+                "Pass one of its two labels, or None to pick it automatically."
+            )
+        return positive, "given"
+    for cand in _CONVENTIONAL_POSITIVE:
+        for v in labels:
+            if same_label(v, cand):
+                return v, f"conventional label {cand!r}"
+    counts = target.value_counts()
+    return counts.index[-1], "minority class"
+
+
+def same_label(a: Any, b: Any) -> bool:
+    if isinstance(a, str) != isinstance(b, str):
+        return False
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False
+
+
+class FrameCoercer(TransformerMixin, BaseEstimator):
+    """Select the training features in order: numbers as float, categories as str (NaN kept)."""
+
+    def __init__(self, numeric: Sequence[str] = (), categorical: Sequence[str] = ()) -> None:
+        self.numeric = numeric
+        self.categorical = categorical
+
+    def fit(self, X: pd.DataFrame, y: Any = None) -> FrameCoercer:
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        out = {}
+        for c in self.numeric:
+            out[c] = pd.to_numeric(X[c], errors="coerce").astype(float).to_numpy()
+        for c in self.categorical:
+            s = X[c]
+            out[c] = np.where(s.isna().to_numpy(), np.nan, s.astype(str).to_numpy()).astype(object)
+        return pd.DataFrame(out, index=X.index, columns=[*self.numeric, *self.categorical])
+
+
+def build_pipeline(
+    estimator: Any, numeric: Sequence[str], categorical: Sequence[str], *, scale: bool
+) -> Pipeline:
+    """Coerce, impute (median / most frequent), scale numbers when ``scale``, one-hot categories."""
+    num_steps: list[tuple[str, Any]] = [("impute", SimpleImputer(strategy="median"))]
+    if scale:
+        num_steps.append(("scale", StandardScaler()))
+    cat = Pipeline(
+        [
+            ("impute", SimpleImputer(strategy="most_frequent")),
+            (
+                "onehot",
+                OneHotEncoder(
+                    handle_unknown="infrequent_if_exist",
+                    min_frequency=0.01,
+                    max_categories=50,
+                    sparse_output=False,
+                ),
+            ),
+        ]
+    )
+    transformers = []
+    if numeric:
+        transformers.append(("num", Pipeline(num_steps), list(numeric)))
+    if categorical:
+        transformers.append(("cat", cat, list(categorical)))
+    return Pipeline(
+        [
+            ("coerce", FrameCoercer(list(numeric), list(categorical))),
+            ("prep", ColumnTransformer(transformers, remainder="drop")),
+            ("model", estimator),
+        ]
+    )
+
+
+def reference_values(X: pd.DataFrame, numeric: Sequence[str], categorical: Sequence[str]) -> dict[str, Any]:
+    """The training median of each numeric column and mode of each categorical one."""
+    ref: dict[str, Any] = {}
+    for c in numeric:
+        med = pd.to_numeric(X[c], errors="coerce").median()
+        ref[c] = float(med) if pd.notna(med) else 0.0
+    for c in categorical:
+        mode = X[c].dropna().astype(str).mode()
+        ref[c] = mode.iloc[0] if len(mode) else np.nan
+    return ref
+
+
+def fingerprint(frame: pd.DataFrame) -> str:
+    """sha256 of the column names, the row count and the sum of pandas' row hashes."""
+    h = hashlib.sha256()
+    h.update("\x1f".join(map(str, frame.columns)).encode())
+    h.update(str(len(frame)).encode())
+    values = int(pd.util.hash_pandas_object(frame, index=False).sum()) if len(frame) else 0
+    h.update(str(values).encode())
+    return h.hexdigest()
