@@ -124,6 +124,13 @@ class Workspace:
         return LoyaltyNamespace(self.warehouse)
 
     @cached_property
+    def models(self):
+        """Churn models without look-ahead: ``fit``, ``score``, ``target`` (consented lists)."""
+        from crmine.predict._namespace import ModelsNamespace
+
+        return ModelsNamespace(self.warehouse, self.root)
+
+    @cached_property
     def clv(self):
         """Lifetime value: ``fit``, ``score``, ``summary`` (see :mod:`crmine.clv`)."""
         from crmine.clv._namespace import ClvNamespace
@@ -135,7 +142,7 @@ class Workspace:
         wh = self.warehouse
         tables = {name: (wh.count(name) if wh.has_table(name) else 0) for name in TABLES}
         for extra in ("customer_lineage", "customer_table", "rfm_scores", "behaviour_groups", "customer_segments",
-                      "loyalty_scores", "clv_scores", QUARANTINE):
+                      "loyalty_scores", "clv_scores", "churn_scores", "export_audit", QUARANTINE):
             if wh.has_table(extra):
                 tables[extra] = wh.count(extra)
         loads = []

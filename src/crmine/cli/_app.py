@@ -243,6 +243,128 @@ def behaviours(directory: Dir, as_of: AsOf = None, min_count: int = 1, as_json: 
         _print_frame(groups, title="Behaviour groups")
 
 
+model_app = typer.Typer(
+    help="Predictive models: evaluate/fit/score on a CSV file, or fit/score/target churn on a workspace.",
+    no_args_is_help=True,
+)
+app.add_typer(model_app, name="model")
+Target = Annotated[str | None, typer.Option("--target", help="The column to predict (flat files).")]
+Positive = Annotated[str | None, typer.Option("--positive", help="The value of the target that counts as positive.")]
+IdCol = Annotated[str | None, typer.Option("--id", help="An identifier column, kept out of the features.")]
+
+
+def _read_table(path: Path):
+    import pandas as pd
+
+    from crmine.errors import SourceError
+
+    try:
+        return pd.read_csv(path) if path.suffix.lower() != ".parquet" else pd.read_parquet(path)
+    except (OSError, ValueError) as e:
+        raise SourceError(f"Cannot read {path}: {type(e).__name__}. Give a CSV or Parquet file.") from None
+
+
+def _search(path: Path, target: str | None, positive: str | None, id_col: str | None):
+    from crmine.errors import SettingsError
+    from crmine.predict import ModelSearch
+
+    if not target:
+        raise SettingsError(f"Say which column of {path.name} to predict with --target COLUMN.")
+    return ModelSearch(target=target, positive=positive, id_column=id_col).fit(_read_table(path))
+
+
+def _candidates(search) -> list[dict]:
+    r = search.results_
+    return [{"name": name, "roc_auc": row.roc_auc_mean, "pr_auc": row.pr_auc_mean,
+             "lift_top_decile": row.lift_top_decile_mean, "gains_at_20pct": row.gains_at_20_mean}
+            for name, row in r.iterrows()]
+
+
+def _candidate_frame(search):
+    import pandas as pd
+
+    return pd.DataFrame(_candidates(search))
+
+
+@model_app.command("evaluate")
+def model_evaluate(file: Annotated[Path, typer.Argument(help="A CSV or Parquet file, one row per customer.")],
+                   target: Target = None, positive: Positive = None, id_col: IdCol = None,
+                   as_json: AsJson = False) -> None:
+    """Cross-validate the candidate models and a naive baseline; report AUC, lift and gains."""
+    search = _search(file, target, positive, id_col)
+    if as_json:
+        print(json.dumps({"candidates": _candidates(search), "best": search.best_}, indent=2))
+        return
+    _print_frame(_candidate_frame(search), title=f"Candidates for {target} (best: {search.best_})")
+
+
+@model_app.command("fit")
+def model_fit(path: Annotated[Path, typer.Argument(help="A CSV/Parquet file, or a workspace folder (churn).")],
+              target: Target = None, positive: Positive = None, id_col: IdCol = None,
+              out: Annotated[Path | None, typer.Option("--out", help="Where to save the model (files).")] = None,
+              horizon: Annotated[int, typer.Option(help="Churn: days without purchase (workspaces).")] = 180,
+              as_json: AsJson = False) -> None:
+    """Fit the best model: on a file (save with --out), or churn on a workspace without look-ahead."""
+    from crmine.errors import SettingsError
+
+    if path.is_dir():
+        search = crmine.open(path).models.fit(horizon_days=horizon)
+    else:
+        if out is None:
+            raise SettingsError("Say where to save the model with --out MODEL.joblib.")
+        search = _search(path, target, positive, id_col)
+        search.save(out)
+    if as_json:
+        print(json.dumps({"candidates": _candidates(search), "best": search.best_}, indent=2))
+    else:
+        _print_frame(_candidate_frame(search), title=f"Best: {search.best_}")
+
+
+@model_app.command("score")
+def model_score(path: Annotated[Path, typer.Argument(help="A saved model file, or a workspace folder.")],
+                file: Annotated[Path | None, typer.Argument(help="The file to score (with a model file).")] = None,
+                out: Annotated[Path | None, typer.Option("--out", help="Where to write the scores CSV.")] = None) -> None:
+    """Score a file with a saved model (id and score), or every customer of a workspace (churn_scores)."""
+    from crmine.errors import SettingsError
+    from crmine.predict import ModelSearch
+
+    if path.is_dir():
+        scores = crmine.open(path).models.score()
+        psi = scores.attrs.get("psi")
+        console.print(f"Scored {len(scores):,} customers into churn_scores; mean P(churn) {scores.probability.mean():.2f}.")
+        if psi is not None:
+            _print_frame(psi.sort_values("psi", ascending=False).head(10), title="Drift since training (PSI)")
+        return
+    if file is None or out is None:
+        raise SettingsError("Usage: crmine model score MODEL FILE --out SCORES.csv")
+    search = ModelSearch.load(path)
+    scores = search.predict_proba(_read_table(file)).rename("score")
+    scores.to_frame().reset_index().to_csv(out, index=False)
+    console.print(f"Wrote {len(scores):,} scores to {out}.")
+
+
+@model_app.command("target")
+def model_target(directory: Dir,
+                 purpose: Annotated[str, typer.Option(help="Consent purpose required.")] = "marketing",
+                 channel: Annotated[str, typer.Option(help="Contact channel (consent is per channel).")] = "email",
+                 margin: Annotated[float, typer.Option(help="Value kept per retained customer.")] = 50.0,
+                 contact_cost: Annotated[float, typer.Option(help="Cost of one contact.")] = 1.0,
+                 budget: Annotated[float | None, typer.Option(help="Total contact budget.")] = None,
+                 top_n: Annotated[int | None, typer.Option("--top-n", help="At most this many customers.")] = None,
+                 as_json: AsJson = False) -> None:
+    """A consented retention list ranked by expected profit, exported with an audit record."""
+    result = crmine.open(directory).models.target(purpose=purpose, channel=channel, margin=margin,
+                                                  contact_cost=contact_cost, budget=budget, top_n=top_n)
+    summary = {"selected": result.selected, "expected_profit": result.expected_profit,
+               "excluded_no_consent": result.excluded_no_consent}
+    if as_json:
+        print(json.dumps(summary))
+    else:
+        console.print(f"{result.selected:,} customers selected, expected profit {result.expected_profit:,.0f}; "
+                      f"{result.excluded_no_consent:,} left out for lack of {purpose}/{channel} consent. "
+                      "Exported under exports/ and recorded in export_audit.")
+
+
 @app.command()
 def segments(
     directory: Dir,

@@ -1,0 +1,100 @@
+"""Churn on a simulated workspace: no look-ahead, scores, consented targets, and the CLI on files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+from typer.testing import CliRunner
+
+import crmine
+from crmine.cli import app
+from crmine.datasets import simulate
+from crmine.predict._namespace import churn_training_frame
+
+TELCO = Path(__file__).resolve().parents[3] / "shared" / "data" / "wa_churn.csv"
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory):
+    root = tmp_path_factory.mktemp("churn")
+    simulate(3000, seed=5, out_dir=root)
+    w = crmine.init(root)
+    w.ingest.run()
+    w.identity.resolve()
+    yield w
+    w.close()
+
+
+def test_training_frame_has_no_look_ahead(ws):
+    frame = churn_training_frame(ws.warehouse, horizon_days=180)
+    end = pd.Timestamp(ws.warehouse.execute(ws.table("transactions").ts.max())).normalize()
+    cutoff = end - pd.Timedelta(days=180)
+    # Features describe the customer as of the cutoff: nobody was seen buying after it.
+    assert (frame.recency_days >= 0).all()
+    table = ws.customers.build(as_of=cutoff)
+    assert table == ws.customers.count() and len(frame) == ws.customers.count("orders > 0")
+    assert set(frame.churned) == {"yes", "no"}
+
+
+def test_churn_model_beats_baseline_and_approaches_the_true_probabilities(ws):
+    search = ws.models.fit(candidates=("logistic", "gradient_boosting"))
+    r = search.results_
+    assert r.loc[search.best_, "roc_auc_mean"] > r.loc["baseline", "roc_auc_mean"]
+    # Against the simulator's truth: who really buys nothing in the 180 days after `end`.
+    scored = ws.models.score()
+    psi = scored.attrs["psi"]
+    assert "probability" in set(psi.column) and (psi.psi >= 0).all()
+    scores = scored.set_index("customer_id")
+    lineage = ws.identity.lineage()
+    ident = pd.read_csv(ws.root / "truth" / "identity.csv")
+    persons = pd.read_csv(ws.root / "truth" / "persons.csv")
+    m = lineage.merge(ident, left_on="customer_id", right_on="source_customer_id").merge(persons, on="person_id")
+    truth = m.groupby("unified_id").p_no_purchase_180d.first().reindex(scores.index).dropna()
+    outcome = np.random.default_rng(0).random(len(truth)) < truth.to_numpy()
+    auc_true = roc_auc_score(outcome, truth)
+    auc_model = roc_auc_score(outcome, scores.probability.reindex(truth.index))
+    print(f"churn AUC: model {auc_model:.3f}, true probabilities {auc_true:.3f}")
+    assert auc_model > auc_true - 0.08, (auc_model, auc_true)
+
+
+def test_target_list_respects_consent_and_writes_an_audit_record(ws):
+    result = ws.models.target(purpose="marketing", channel="email", top_n=200)
+    consents = ws.warehouse.execute(ws.table("consents"))
+    lineage = ws.identity.lineage().set_index("customer_id").unified_id
+    consents["unified"] = consents.customer_id.map(lineage)
+    ok = consents[(consents.purpose == "marketing") & (consents.channel == "email")]
+    granted = set(ok.groupby("unified").granted.all().loc[lambda s: s].index)
+    assert set(result.customers.customer_id) <= granted
+    assert result.excluded_no_consent > 0
+    audit = ws.warehouse.execute(ws.table("export_audit"))
+    assert audit.rows.iloc[-1] == result.selected and audit.excluded_no_consent.iloc[-1] == result.excluded_no_consent
+    exported = pd.read_csv(ws.root / audit.file.iloc[-1])
+    assert exported.customer_id.tolist() == result.customers.customer_id.tolist()
+
+
+@pytest.mark.skipif(not TELCO.exists(), reason="the telco churn file is in the project's shared data only")
+def test_model_evaluate_fit_and_score_on_a_flat_file(tmp_path):
+    runner = CliRunner()
+    out = runner.invoke(app, ["model", "evaluate", str(TELCO), "--target", "churn", "--json"])
+    assert out.exit_code == 0, out.output
+    doc = json.loads(out.output)
+    names = [c["name"] for c in doc["candidates"]]
+    assert names[-1] == "baseline" and doc["best"] in names
+    logistic = next(c for c in doc["candidates"] if c["name"] == "logistic")
+    assert logistic["roc_auc"] == pytest.approx(0.845, abs=0.01)
+    model = tmp_path / "m.joblib"
+    small = tmp_path / "small.csv"
+    pd.read_csv(TELCO).head(300).assign(id=lambda d: range(len(d))).to_csv(small, index=False)
+    assert runner.invoke(app, ["model", "fit", str(small), "--target", "churn", "--id", "id", "--out", str(model)]).exit_code == 0
+    unlabelled = tmp_path / "new.csv"
+    pd.read_csv(small).drop(columns=["churn"]).to_csv(unlabelled, index=False)
+    scores_path = tmp_path / "scores.csv"
+    res = runner.invoke(app, ["model", "score", str(model), str(unlabelled), "--out", str(scores_path)])
+    assert res.exit_code == 0, res.output
+    scores = pd.read_csv(scores_path)
+    assert list(scores.columns) == ["id", "score"] and len(scores) == 300 and scores.score.between(0, 1).all()
