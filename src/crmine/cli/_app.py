@@ -524,6 +524,13 @@ def demo(
     console.print(f"Lifetime value: BG/NBD r={fit.params['r']:.3f} alpha={fit.params['alpha']:.3f} "
                   f"a={fit.params['a']:.3f} b={fit.params['b']:.3f}; 12-month CLV of "
                   f"{len(scores):,} customers totals {scores.clv.sum():,.0f} (table clv_scores).")
+    churn = ws.models.fit(candidates=("logistic", "gradient_boosting"))
+    scored = ws.models.score()
+    targets = ws.models.target(top_n=1000)
+    console.print(f"Churn: best model {churn.best_} (cross-validated ROC AUC "
+                  f"{churn.results_.loc[churn.best_, 'roc_auc_mean']:.3f}, baseline "
+                  f"{churn.results_.loc['baseline', 'roc_auc_mean']:.3f}); {len(scored):,} customers scored; "
+                  f"retention list of {targets.selected:,} ({targets.excluded_no_consent:,} left out for consent).")
     st = ws.status()
     console.print(
         f"Demo workspace [bold]{ws.root}[/]: {sim.n_customers:,} simulated customers, "
