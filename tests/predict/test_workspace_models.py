@@ -98,3 +98,37 @@ def test_model_evaluate_fit_and_score_on_a_flat_file(tmp_path):
     assert res.exit_code == 0, res.output
     scores = pd.read_csv(scores_path)
     assert list(scores.columns) == ["id", "score"] and len(scores) == 300 and scores.score.between(0, 1).all()
+
+
+def test_response_model_learns_from_the_test_mailing_and_targets_by_profit(ws):
+    camps = ws.warehouse.execute(ws.table("campaigns"))
+    campaign = camps.campaign_id.iloc[1]
+    search = ws.models.fit(kind="response", campaign=campaign, candidates=("logistic",))
+    assert set(search.results_.index) == {"logistic", "baseline"}
+    name = f"response_{campaign.lower()}"
+    scores = ws.models.score(name)
+    assert scores.probability.between(0, 1).all()
+    result = ws.models.target(name, margin=30.0, contact_cost=0.5, budget=50.0)
+    assert result.customers.expected_profit.is_monotonic_decreasing
+    assert result.selected * 0.5 <= 50.0 + 1e-9
+
+
+def test_cross_sell_and_lookalike(ws):
+    search = ws.models.fit(kind="cross_sell", category="kids", candidates=("logistic",))
+    assert search.results_.loc["logistic", "roc_auc_mean"] > 0.6
+    ws.customers.build()
+    look = ws.models.lookalike("spend > 1500", top_n=50)
+    members = set(ws.customers.list("spend > 1500").customer_id)
+    assert len(look) == 50 and not (set(look.customer_id) & members)
+    assert look.similarity.is_monotonic_decreasing
+
+
+def test_model_errors_name_what_is_missing(ws):
+    from crmine.errors import SettingsError, WorkspaceError
+
+    with pytest.raises(SettingsError, match="needs the campaign"):
+        ws.models.fit(kind="response")
+    with pytest.raises(WorkspaceError, match=r"Campaign 'NOPE' not found"):
+        ws.models.fit(kind="response", campaign="NOPE")
+    with pytest.raises(SettingsError, match="Unknown model kind 'uplift'"):
+        ws.models.fit(kind="uplift")

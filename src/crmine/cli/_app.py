@@ -302,13 +302,17 @@ def model_evaluate(file: Annotated[Path, typer.Argument(help="A CSV or Parquet f
 def model_fit(path: Annotated[Path, typer.Argument(help="A CSV/Parquet file, or a workspace folder (churn).")],
               target: Target = None, positive: Positive = None, id_col: IdCol = None,
               out: Annotated[Path | None, typer.Option("--out", help="Where to save the model (files).")] = None,
-              horizon: Annotated[int, typer.Option(help="Churn: days without purchase (workspaces).")] = 180,
+              horizon: Annotated[int, typer.Option(help="Churn / cross-sell horizon in days (workspaces).")] = 180,
+              kind: Annotated[str, typer.Option(help="Workspaces: churn, response or cross_sell.")] = "churn",
+              campaign: Annotated[str | None, typer.Option(help="Response: the test campaign to learn from.")] = None,
+              category: Annotated[str | None, typer.Option(help="Cross-sell: the product category.")] = None,
               as_json: AsJson = False) -> None:
-    """Fit the best model: on a file (save with --out), or churn on a workspace without look-ahead."""
+    """Fit the best model: on a file (save with --out), or on a workspace without look-ahead
+    (churn; response to a test campaign; cross-sell of a category)."""
     from crmine.errors import SettingsError
 
     if path.is_dir():
-        search = crmine.open(path).models.fit(horizon_days=horizon)
+        search = crmine.open(path).models.fit(kind=kind, campaign=campaign, category=category, horizon_days=horizon)
     else:
         if out is None:
             raise SettingsError("Say where to save the model with --out MODEL.joblib.")
@@ -323,15 +327,16 @@ def model_fit(path: Annotated[Path, typer.Argument(help="A CSV/Parquet file, or 
 @model_app.command("score")
 def model_score(path: Annotated[Path, typer.Argument(help="A saved model file, or a workspace folder.")],
                 file: Annotated[Path | None, typer.Argument(help="The file to score (with a model file).")] = None,
-                out: Annotated[Path | None, typer.Option("--out", help="Where to write the scores CSV.")] = None) -> None:
-    """Score a file with a saved model (id and score), or every customer of a workspace (churn_scores)."""
+                out: Annotated[Path | None, typer.Option("--out", help="Where to write the scores CSV.")] = None,
+                name: Annotated[str, typer.Option(help="Workspaces: the model (churn, response_<campaign>, cross_sell_<category>).")] = "churn") -> None:
+    """Score a file with a saved model (id and score), or every customer of a workspace (<name>_scores)."""
     from crmine.errors import SettingsError
     from crmine.predict import ModelSearch
 
     if path.is_dir():
-        scores = crmine.open(path).models.score()
+        scores = crmine.open(path).models.score(name)
         psi = scores.attrs.get("psi")
-        console.print(f"Scored {len(scores):,} customers into churn_scores; mean P(churn) {scores.probability.mean():.2f}.")
+        console.print(f"Scored {len(scores):,} customers into {name}_scores; mean probability {scores.probability.mean():.2f}.")
         if psi is not None:
             _print_frame(psi.sort_values("psi", ascending=False).head(10), title="Drift since training (PSI)")
         return
@@ -345,6 +350,7 @@ def model_score(path: Annotated[Path, typer.Argument(help="A saved model file, o
 
 @model_app.command("target")
 def model_target(directory: Dir,
+                 name: Annotated[str, typer.Option(help="The model whose scores rank the list.")] = "churn",
                  purpose: Annotated[str, typer.Option(help="Consent purpose required.")] = "marketing",
                  channel: Annotated[str, typer.Option(help="Contact channel (consent is per channel).")] = "email",
                  margin: Annotated[float, typer.Option(help="Value kept per retained customer.")] = 50.0,
@@ -353,7 +359,7 @@ def model_target(directory: Dir,
                  top_n: Annotated[int | None, typer.Option("--top-n", help="At most this many customers.")] = None,
                  as_json: AsJson = False) -> None:
     """A consented retention list ranked by expected profit, exported with an audit record."""
-    result = crmine.open(directory).models.target(purpose=purpose, channel=channel, margin=margin,
+    result = crmine.open(directory).models.target(name, purpose=purpose, channel=channel, margin=margin,
                                                   contact_cost=contact_cost, budget=budget, top_n=top_n)
     summary = {"selected": result.selected, "expected_profit": result.expected_profit,
                "excluded_no_consent": result.excluded_no_consent}
@@ -363,6 +369,20 @@ def model_target(directory: Dir,
         console.print(f"{result.selected:,} customers selected, expected profit {result.expected_profit:,.0f}; "
                       f"{result.excluded_no_consent:,} left out for lack of {purpose}/{channel} consent. "
                       "Exported under exports/ and recorded in export_audit.")
+
+
+@app.command()
+def lookalike(directory: Dir,
+              seed: Annotated[str, typer.Argument(help="The seed customers, as a condition, e.g. \"spend > 2000\".")],
+              top_n: Annotated[int, typer.Option("--top-n")] = 1000, as_json: AsJson = False) -> None:
+    """Rank the customers outside a seed group by their resemblance to it (table lookalike_scores)."""
+    scores = crmine.open(directory).models.lookalike(seed, top_n=top_n)
+    if as_json:
+        print(scores.to_json(orient="records"))
+    else:
+        console.print(f"{len(scores):,} lookalikes ranked (seed separability, cross-validated AUC "
+                      f"{scores.attrs['seed_auc']:.3f}); stored in lookalike_scores.")
+        _print_frame(scores.head(10), title="Closest to the seed")
 
 
 @app.command()

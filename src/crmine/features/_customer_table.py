@@ -50,7 +50,7 @@ def _days(later: ir.Value, earlier: ir.Value) -> ir.FloatingValue:
     return (later.epoch_seconds() - earlier.epoch_seconds()).cast("float64") / DAY
 
 
-def _slug(value: str) -> str:
+def slug(value: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", str(value).lower()).strip("_") or "unknown"
 
 
@@ -186,7 +186,7 @@ def _shares(wh: Warehouse, buys: ir.Table) -> ir.Table:
         values = wh.execute(j.select(v=j[col]).distinct().filter(lambda t: t.v.notnull()).order_by("v"),
                             what=f"distinct {col.strip('_')}").v.tolist()
         for v in values:
-            measures[f"share_{prefix}_{_slug(v)}"] = j.amount.sum(where=j[col] == v)
+            measures[f"share_{prefix}_{slug(v)}"] = j.amount.sum(where=j[col] == v)
     agg = j.group_by("customer_id").aggregate(**measures)
     return agg.mutate(**{k: _ratio(agg[k].fill_null(0.0), agg._total) for k in measures if k != "_total"}).drop("_total")
 

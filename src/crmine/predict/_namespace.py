@@ -18,19 +18,18 @@ import ibis
 import pandas as pd
 
 from crmine._customers import resolved
-from crmine.errors import WorkspaceError
-from crmine.features._customer_table import customer_table, default_as_of
+from crmine.errors import SettingsError, WorkspaceError
+from crmine.features._customer_table import customer_table, default_as_of, slug
 from crmine.predict._monitor import psi_table
 from crmine.predict._search import ModelSearch
 from crmine.predict._targeting import TargetList, target_list
 from crmine.warehouse import Warehouse
 
-__all__ = ["ModelsNamespace", "churn_training_frame"]
+__all__ = ["ModelsNamespace", "churn_training_frame", "cross_sell_training_frame", "response_training_frame"]
 
 # Identifiers and dates are not features; the BTYD and recency columns describe the same past as
 # the rest and stay in.
 NOT_FEATURES = ("signup_date", "first_purchase", "last_purchase")
-SCORES_TABLE = "churn_scores"
 AUDIT_TABLE = "export_audit"
 
 
@@ -52,69 +51,137 @@ def churn_training_frame(wh: Warehouse, /, *, as_of: Any = None, horizon_days: i
     return wh.execute(j.order_by("customer_id"), what="churn training frame")
 
 
+def response_training_frame(wh: Warehouse, /, *, campaign: str, response_type: str | None = None) -> pd.DataFrame:
+    """The test mailing of seed 002: customers contacted by ``campaign`` (treatment group), their
+    features the day before it started, and ``responded`` (yes/no)."""
+    camps = wh.table("campaigns")
+    start = wh.execute(camps.filter(camps.campaign_id == campaign).start.min(), what="campaign start")
+    if start is None or pd.isna(start):
+        known = wh.execute(camps.campaign_id, what="campaigns").tolist()
+        raise WorkspaceError(f"Campaign {campaign!r} not found (or has no start date). Campaigns: {', '.join(known[:20])}.")
+    day_before = pd.Timestamp(start).normalize() - pd.Timedelta(days=1)
+    features = customer_table(wh, as_of=day_before)
+    contacts = resolved(wh, "campaign_contacts")
+    treated = contacts.filter((contacts.campaign_id == campaign) & (contacts.group == "treatment"))
+    treated = treated.select(_cid="customer_id").distinct()
+    responses = resolved(wh, "campaign_responses")
+    responses = responses.filter(responses.campaign_id == campaign)
+    if response_type is not None:
+        responses = responses.filter(responses.response_type == response_type)
+    answered = responses.select(_rid="customer_id").distinct()
+    j = features.inner_join(treated, features.customer_id == treated._cid)
+    j = j.left_join(answered, j.customer_id == answered._rid)
+    j = j.mutate(responded=j._rid.notnull().ifelse("yes", "no")).drop("_cid", "_rid", *NOT_FEATURES)
+    frame = wh.execute(j.order_by("customer_id"), what="response training frame")
+    if frame.empty:
+        raise WorkspaceError(f"Campaign {campaign!r} has no treatment-group contacts to learn from.")
+    return frame
+
+
+def cross_sell_training_frame(wh: Warehouse, /, *, category: str, as_of: Any = None,
+                              horizon_days: int = 180) -> pd.DataFrame:
+    """Buyers as of ``as_of - horizon`` and ``bought`` = bought ``category`` in the horizon after."""
+    end = pd.Timestamp(as_of).normalize() if as_of is not None else default_as_of(wh)
+    cutoff = end - pd.Timedelta(days=horizon_days)
+    features = customer_table(wh, as_of=cutoff)
+    features = features.filter(features.orders > 0)
+    tx = resolved(wh, "transactions")
+    p = wh.table("products").select(_pid="product_id", _category="category")
+    tx = tx.inner_join(p, tx.product_id == p._pid)
+    after = tx.filter(
+        (tx._category == category)
+        & (tx.ts >= ibis.literal((cutoff + pd.Timedelta(days=1)).to_pydatetime(), "timestamp"))
+        & (tx.ts < ibis.literal((end + pd.Timedelta(days=1)).to_pydatetime(), "timestamp"))
+        & ~tx.is_return.fill_null(False)
+    ).select(_bid="customer_id").distinct()
+    j = features.left_join(after, features.customer_id == after._bid)
+    j = j.mutate(bought=j._bid.notnull().ifelse("yes", "no")).drop("_bid", *NOT_FEATURES)
+    return wh.execute(j.order_by("customer_id"), what="cross-sell training frame")
+
+
 class ModelsNamespace:
     """Fit, score and target with the churn model of a workspace."""
 
     def __init__(self, warehouse: Warehouse, root: Path) -> None:
         self._wh, self._root = warehouse, root
 
-    @property
-    def _path(self) -> Path:
-        return self._root / "models" / "churn.joblib"
+    def _path(self, name: str) -> Path:
+        return self._root / "models" / f"{name}.joblib"
 
-    @property
-    def _reference_path(self) -> Path:
+    def _reference_path(self, name: str) -> Path:
         # A sample of the training features, kept to measure drift (PSI) when scoring.
-        return self._root / "models" / "churn_reference.parquet"
+        return self._root / "models" / f"{name}_reference.parquet"
 
-    def fit(self, *, as_of: Any = None, horizon_days: int = 180, seed: int = 0,
+    def fit(self, *, kind: str = "churn", campaign: str | None = None, response_type: str | None = None,
+            category: str | None = None, as_of: Any = None, horizon_days: int = 180, seed: int = 0,
             candidates: tuple[str, ...] = ("logistic", "gradient_boosting", "random_forest")) -> ModelSearch:
-        """Train churn candidates on the past, keep the best (saved under ``models/``)."""
-        frame = churn_training_frame(self._wh, as_of=as_of, horizon_days=horizon_days)
-        search = ModelSearch(target="churned", positive="yes", id_column="customer_id", candidates=candidates,
+        """Train candidates for ``kind`` (churn, response to ``campaign``, cross-sell of ``category``)
+        on the past only, keep the best, and save it under ``models/``."""
+        name, frame, target = self._training(kind, campaign, response_type, category, as_of, horizon_days)
+        search = ModelSearch(target=target, positive="yes", id_column="customer_id", candidates=candidates,
                              seed=seed).fit(frame)
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        search.save(self._path)
-        frame.sample(n=min(len(frame), 20_000), random_state=seed).to_parquet(self._reference_path, index=False)
+        self._path(name).parent.mkdir(parents=True, exist_ok=True)
+        search.save(self._path(name))
+        frame.sample(n=min(len(frame), 20_000), random_state=seed).to_parquet(self._reference_path(name), index=False)
         return search
 
-    def load(self) -> ModelSearch:
-        if not self._path.exists():
-            raise WorkspaceError("No churn model in this workspace. Run `crmine model fit DIR` first.")
-        return ModelSearch.load(self._path)
+    def _training(self, kind, campaign, response_type, category, as_of, horizon_days):
+        if kind == "churn":
+            return "churn", churn_training_frame(self._wh, as_of=as_of, horizon_days=horizon_days), "churned"
+        if kind == "response":
+            if not campaign:
+                raise SettingsError("A response model needs the campaign whose results it learns from: campaign=...")
+            frame = response_training_frame(self._wh, campaign=campaign, response_type=response_type)
+            return f"response_{slug(campaign)}", frame, "responded"
+        if kind == "cross_sell":
+            if not category:
+                raise SettingsError("A cross-sell model needs the product category to sell: category=...")
+            frame = cross_sell_training_frame(self._wh, category=category, as_of=as_of, horizon_days=horizon_days)
+            return f"cross_sell_{slug(category)}", frame, "bought"
+        raise SettingsError(f"Unknown model kind {kind!r}; choose churn, response or cross_sell.")
 
-    def score(self, *, as_of: Any = None) -> pd.DataFrame:
-        """P(churn) and the top reasons for every buying customer as of ``as_of``; stored as
-        ``churn_scores``. The drift of inputs and scores against training is in ``.attrs["psi"]``."""
-        search = self.load()
+    def load(self, name: str = "churn") -> ModelSearch:
+        if not self._path(name).exists():
+            raise WorkspaceError(f"No {name} model in this workspace. Run `crmine model fit DIR` first.")
+        return ModelSearch.load(self._path(name))
+
+    def score(self, name: str = "churn", *, as_of: Any = None, chunk_size: int = 100_000) -> pd.DataFrame:
+        """P(outcome) and the top reasons for every buying customer as of ``as_of``, in chunks;
+        stored as ``<name>_scores``. Drift of inputs and scores against training: ``.attrs["psi"]``."""
+        search = self.load(name)
         table = customer_table(self._wh, as_of=as_of)
         frame = self._wh.execute(table.filter(table.orders > 0).order_by("customer_id"), what="customers to score")
-        reasons = search.reasons(frame, top=3).reset_index()
-        self._wh.write(SCORES_TABLE, reasons)
-        if self._reference_path.exists():
-            reference = pd.read_parquet(self._reference_path)
+        parts = [search.reasons(frame.iloc[i : i + chunk_size], top=3).reset_index()
+                 for i in range(0, max(len(frame), 1), chunk_size)]
+        reasons = pd.concat(parts, ignore_index=True)
+        self._wh.write(f"{name}_scores", reasons)
+        if self._reference_path(name).exists():
+            reference = pd.read_parquet(self._reference_path(name))
             reference["probability"] = search.predict_proba(reference).to_numpy()
             frame = frame.assign(probability=reasons.probability.to_numpy())
             columns = ["probability", *[c for c in search.features_ if c in frame.columns]]
             reasons.attrs["psi"] = psi_table(reference, frame, columns)
         return reasons
 
-    def target(self, *, purpose: str = "marketing", channel: str = "email", margin: float = 50.0,
-               contact_cost: float = 1.0, budget: float | None = None, top_n: int | None = None,
-               retention_effect: float = 0.2, user: str | None = None) -> TargetList:
-        """A retention list: who to contact first, by the expected profit of contacting them.
+    def target(self, name: str = "churn", *, purpose: str = "marketing", channel: str = "email",
+               margin: float = 50.0, contact_cost: float = 1.0, budget: float | None = None,
+               top_n: int | None = None, retention_effect: float = 0.2, user: str | None = None) -> TargetList:
+        """Who to contact first, by the expected profit of contacting them.
 
-        Expected profit = P(churn) x ``retention_effect`` x ``margin`` - ``contact_cost``: the value
-        saved if the contact keeps ``retention_effect`` of the would-be churners. Customers without
-        consent for ``purpose`` by ``channel`` are never listed. Writes ``exports/targets-<time>.csv``
-        and a row in ``export_audit`` (who, when, what, how many, how many left out for consent).
+        For churn, expected profit = P(churn) x ``retention_effect`` x ``margin`` - ``contact_cost``
+        (the value saved if a contact keeps ``retention_effect`` of would-be churners); for response
+        and cross-sell models, P x ``margin`` - ``contact_cost``. Customers without consent for
+        ``purpose`` by ``channel`` are never listed. Writes ``exports/targets-<time>.csv`` and a row
+        in ``export_audit`` (who, when, what, how many, how many left out for consent).
         """
-        if not self._wh.has_table(SCORES_TABLE):
-            raise WorkspaceError("No churn scores yet. Run `crmine model score DIR` first.")
-        scores = self._wh.execute(self._wh.table(SCORES_TABLE).select("customer_id", "probability"),
-                                  what="read churn scores")
+        table = f"{name}_scores"
+        if not self._wh.has_table(table):
+            raise WorkspaceError(f"No {name} scores yet. Run `crmine model score DIR` first.")
+        scores = self._wh.execute(self._wh.table(table).select("customer_id", "probability"),
+                                  what=f"read {table}")
         consent = self._consent(purpose, channel)
-        result = target_list(scores, margin=retention_effect * margin, contact_cost=contact_cost,
+        value = retention_effect * margin if name == "churn" else margin
+        result = target_list(scores, margin=value, contact_cost=contact_cost,
                              consent=consent, budget=budget, top_n=top_n)
         stamp = datetime.now(UTC).replace(tzinfo=None)
         out = self._root / "exports" / f"targets-{stamp:%Y%m%d-%H%M%S}.csv"
@@ -124,7 +191,7 @@ class ModelsNamespace:
         tmp.replace(out)  # never a half-written export
         audit = pd.DataFrame([{
             "exported": stamp, "user": user or getpass.getuser(), "file": str(out.relative_to(self._root)),
-            "what": json.dumps({"list": "churn retention", "purpose": purpose, "channel": channel,
+            "what": json.dumps({"list": name, "purpose": purpose, "channel": channel,
                                 "budget": budget, "top_n": top_n}),
             "rows": result.selected, "excluded_no_consent": result.excluded_no_consent,
         }])
@@ -133,6 +200,47 @@ class ModelsNamespace:
         else:
             self._wh.write(AUDIT_TABLE, audit)
         return result
+
+    def lookalike(self, seed: str | list[str], /, *, top_n: int = 1000, seed_value: int = 0) -> pd.DataFrame:
+        """Rank customers outside ``seed`` by how much they resemble it.
+
+        ``seed`` is a condition on the customer table (e.g. ``"spend > 2000 and orders >= 10"``) or a
+        list of customer ids (e.g. the gold list). A propensity model (seed vs the rest, regularised
+        logistic regression and gradient boosting, the better kept) scores everyone; the best-scored
+        non-members come first. Stored as ``lookalike_scores``.
+        """
+        from crmine._expression import referenced_columns
+        from crmine.features import select_customers
+
+        table = self._customers()
+        defining: set[str] = set()
+        if isinstance(seed, str):
+            members = self._wh.execute(select_customers(table, seed).customer_id, what="seed customers")
+            # The columns that define the seed would separate it trivially; resemblance is judged
+            # on everything else.
+            defining = referenced_columns(seed, table)
+        else:
+            members = pd.Series(list(seed))
+        frame = self._wh.execute(table.order_by("customer_id"), what="customer table")
+        frame = frame.drop(columns=[c for c in (*NOT_FEATURES, *defining) if c in frame.columns])
+        frame["in_seed"] = frame.customer_id.isin(set(members)).map({True: "yes", False: "no"})
+        if not 10 <= (frame.in_seed == "yes").sum() < len(frame):
+            raise SettingsError(f"The seed holds {int((frame.in_seed == 'yes').sum())} customers; a lookalike "
+                                "model needs at least 10 and fewer than all.")
+        search = ModelSearch(target="in_seed", positive="yes", id_column="customer_id",
+                             candidates=("logistic", "gradient_boosting"), seed=seed_value).fit(frame)
+        scores = search.predict_proba(frame.drop(columns=["in_seed"])).rename("similarity").reset_index()
+        scores = scores[~scores.customer_id.isin(set(members))].sort_values("similarity", ascending=False)
+        scores = scores.head(top_n).reset_index(drop=True)
+        scores.insert(0, "rank", range(1, len(scores) + 1))
+        self._wh.write("lookalike_scores", scores)
+        scores.attrs["seed_auc"] = float(search.results_.loc[search.best_, "roc_auc_mean"])
+        return scores
+
+    def _customers(self) -> ibis.Table:
+        if self._wh.has_table("customer_table"):
+            return self._wh.table("customer_table")
+        return customer_table(self._wh)
 
     def _consent(self, purpose: str, channel: str) -> pd.DataFrame:
         c = resolved(self._wh, "consents")
