@@ -10,6 +10,7 @@ import ibis
 import pandas as pd
 
 from crmine._customers import resolved
+from crmine._dates import last_day
 from crmine.clv._bgnbd import BetaGeo
 from crmine.clv._clv import customer_lifetime_value
 from crmine.clv._gammagamma import GammaGamma
@@ -53,7 +54,7 @@ class ClvNamespace:
     def summary(self, *, observation_end: Any = None, time_unit: str = "W") -> pd.DataFrame:
         """Frequency, recency, T and monetary per customer, computed in the warehouse."""
         tx = self._transactions()
-        end = observation_end or self._last_day(tx)
+        end = observation_end or last_day(self._wh, tx)
         return self._wh.execute(rfm_summary_expr(tx, observation_end=end, time_unit=time_unit), what="rfm summary")
 
     def fit(self, *, model: str = "bgnbd", observation_end: Any = None, time_unit: str = "W") -> ClvFit:
@@ -61,7 +62,7 @@ class ClvNamespace:
         if model not in MODELS:
             raise SettingsError(f"Unknown CLV model {model!r}; choose one of {', '.join(MODELS)}.")
         tx = self._transactions()
-        end = str(pd.Timestamp(observation_end or self._last_day(tx)).date())
+        end = str(pd.Timestamp(observation_end or last_day(self._wh, tx)).date())
         data = self._wh.execute(rfm_summary_expr(tx, observation_end=end, time_unit=time_unit), what="rfm summary")
         purchases = MODELS[model]().fit(data)
         repeat = data[(data.frequency > 0) & (data.monetary > 0)]
@@ -111,9 +112,3 @@ class ClvNamespace:
         tx = resolved(self._wh, "transactions")
         # Returns are not purchases; they lower value but are not repeat-purchase events.
         return tx.filter(tx.is_return.fill_null(False) == False)  # noqa: E712 - an Ibis expression
-
-    def _last_day(self, tx: ibis.Table) -> pd.Timestamp:
-        last = self._wh.execute(tx.ts.max(), what="last transaction")
-        if last is None or pd.isna(last):
-            raise WorkspaceError("The transactions table is empty. Load transactions with `crmine ingest DIR` first.")
-        return pd.Timestamp(last).normalize()

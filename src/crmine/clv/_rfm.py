@@ -18,6 +18,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
+from crmine._dates import parse_day
 from crmine.errors import SchemaError, SettingsError
 from crmine.schema import require_columns
 
@@ -38,18 +39,7 @@ def unit_days(time_unit: str, *, what: str = "time_unit") -> float:
         ) from None
 
 
-def _day(value: Any, what: str) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        raise SettingsError(
-            f"{what} must be a date such as '1997-09-30'; received {value!r}."
-        ) from None
-    if ts is pd.NaT:
-        raise SettingsError(
-            f"{what} must be a date such as '1997-09-30'; received a missing value."
-        )
-    return ts.tz_localize(None).normalize() if ts.tzinfo else ts.normalize()
+_day = parse_day  # one way of reading a day, shared with the rest of crmine
 
 
 def _check_ends(observation_end: Any, holdout_end: Any) -> tuple[pd.Timestamp, pd.Timestamp | None]:

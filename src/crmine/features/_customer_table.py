@@ -16,12 +16,13 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from crmine._customers import resolved
+from crmine._dates import as_of_day
 from crmine._expression import compile_expression
 from crmine.clv._rfm import rfm_summary_expr
-from crmine.errors import ExpressionError, WorkspaceError
+from crmine.errors import ExpressionError
 from crmine.warehouse import Warehouse
 
-__all__ = ["BASE_COLUMNS", "customer_table", "default_as_of"]
+__all__ = ["BASE_COLUMNS", "customer_table"]
 
 DAY = 86400.0
 BASE_COLUMNS = (
@@ -31,14 +32,6 @@ BASE_COLUMNS = (
     "spend_previous", "spend_trend", "discount_rate", "return_rate", "campaign_contacts",
     "campaign_responses", "response_rate", "service_contacts", "resolution_rate", "mean_satisfaction",
 )
-
-
-def default_as_of(wh: Warehouse) -> pd.Timestamp:
-    """The day of the last transaction: the natural 'now' of a warehouse."""
-    last = wh.execute(wh.table("transactions").ts.max(), what="last transaction day")
-    if last is None or pd.isna(last):
-        raise WorkspaceError("The transactions table is empty. Load transactions with `crmine ingest DIR` first.")
-    return pd.Timestamp(last).normalize()
 
 
 def _ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.FloatingValue:
@@ -76,7 +69,7 @@ def customer_table(
         Columns :data:`BASE_COLUMNS`, then ``share_cat_*``, ``share_channel_*``, ``share_method_*``
         and the derived columns.
     """
-    as_of = pd.Timestamp(as_of).normalize() if as_of is not None else default_as_of(wh)
+    as_of = as_of_day(wh, as_of)
     now = ibis.literal(as_of.to_pydatetime(), "timestamp")
     cutoff = ibis.literal((as_of + pd.Timedelta(days=1)).to_pydatetime(), "timestamp")
 

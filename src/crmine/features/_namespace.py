@@ -11,6 +11,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from crmine._dates import as_of_day
 from crmine.behaviour import (
     behaviour_counts,
     behaviour_groups,
@@ -20,7 +21,7 @@ from crmine.behaviour import (
     rfm_transitions,
 )
 from crmine.errors import SettingsError, WorkspaceError
-from crmine.features._customer_table import customer_table, default_as_of
+from crmine.features._customer_table import customer_table
 from crmine.features._query import crosstab, select_customers
 from crmine.warehouse import Warehouse
 
@@ -118,7 +119,7 @@ class CustomersNamespace:
         return dict(derived)
 
     def _as_of(self, as_of: Any) -> pd.Timestamp:
-        return pd.Timestamp(as_of).normalize() if as_of is not None else default_as_of(self._wh)
+        return as_of_day(self._wh, as_of)
 
     def _table_as_of(self, as_of: Any) -> tuple[ir.Table, pd.Timestamp]:
         """The stored table when ``as_of`` is None, else the table computed as of that day."""

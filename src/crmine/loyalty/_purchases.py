@@ -14,35 +14,11 @@ import ibis
 import pandas as pd
 
 from crmine._customers import resolved
-from crmine.errors import SettingsError, WorkspaceError
+from crmine._dates import as_of_day, parse_day
 from crmine.schema import require_columns
 from crmine.warehouse import Warehouse
 
 __all__ = ["as_of_day", "day_literal", "lines", "not_return", "parse_day", "purchases", "upto"]
-
-
-def parse_day(value: Any) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        raise SettingsError(
-            f"as_of must be a date such as '2025-06-30'; received {value!r}."
-        ) from None
-    if ts is pd.NaT:
-        raise SettingsError("as_of must be a date such as '2025-06-30'; received a missing value.")
-    return (ts.tz_localize(None) if ts.tzinfo else ts).normalize()
-
-
-def as_of_day(wh: Warehouse, tx: ibis.Table, as_of: Any) -> pd.Timestamp:
-    """``as_of`` as a day, or the day of the last transaction in ``tx`` when it is None."""
-    if as_of is not None:
-        return parse_day(as_of)
-    last = wh.execute(tx.ts.max(), what="last transaction")
-    if last is None or pd.isna(last):
-        raise WorkspaceError(
-            "The transactions table is empty. Load transactions with `crmine ingest DIR` first."
-        )
-    return pd.Timestamp(last).normalize()
 
 
 def day_literal(day: pd.Timestamp) -> ibis.Expr:
@@ -77,5 +53,5 @@ def lines(wh: Warehouse, needed: tuple[str, ...] = ("customer_id", "ts", "amount
 def purchases(wh: Warehouse, as_of: Any) -> tuple[ibis.Table, pd.Timestamp]:
     """Purchase lines (returns left out) on or before the ``as_of`` day, and that day."""
     tx = lines(wh)
-    day = as_of_day(wh, tx, as_of)
+    day = as_of_day(wh, as_of, tx=tx)
     return upto(not_return(tx), day), day

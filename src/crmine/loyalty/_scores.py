@@ -168,7 +168,7 @@ def loyalty_scores(
         )
     wh, tx, own = _lines_of(source)
     try:
-        day = as_of_day(wh, tx, as_of)
+        day = as_of_day(wh, as_of, tx=tx)
         tx = upto(not_return(tx), day)
         per = wh.execute(_per_customer(tx), what="loyalty statistics")
         breadth = _breadth_totals(tx)

@@ -18,8 +18,9 @@ import ibis
 import pandas as pd
 
 from crmine._customers import resolved
+from crmine._dates import as_of_day, parse_day
 from crmine.errors import SettingsError, WorkspaceError
-from crmine.features._customer_table import customer_table, default_as_of, slug
+from crmine.features._customer_table import customer_table, slug
 from crmine.predict._monitor import psi_table
 from crmine.predict._search import ModelSearch
 from crmine.predict._targeting import TargetList, target_list
@@ -36,7 +37,7 @@ AUDIT_TABLE = "export_audit"
 def churn_training_frame(wh: Warehouse, /, *, as_of: Any = None, horizon_days: int = 180) -> pd.DataFrame:
     """Customer-table features as of ``as_of - horizon`` and ``churned`` = no purchase in the
     ``horizon_days`` that follow, for customers who had bought by the cutoff."""
-    end = pd.Timestamp(as_of).normalize() if as_of is not None else default_as_of(wh)
+    end = as_of_day(wh, as_of)
     cutoff = end - pd.Timedelta(days=horizon_days)
     features = customer_table(wh, as_of=cutoff)
     features = features.filter(features.orders > 0)
@@ -59,7 +60,7 @@ def response_training_frame(wh: Warehouse, /, *, campaign: str, response_type: s
     if start is None or pd.isna(start):
         known = wh.execute(camps.campaign_id, what="campaigns").tolist()
         raise WorkspaceError(f"Campaign {campaign!r} not found (or has no start date). Campaigns: {', '.join(known[:20])}.")
-    day_before = pd.Timestamp(start).normalize() - pd.Timedelta(days=1)
+    day_before = parse_day(start) - pd.Timedelta(days=1)
     features = customer_table(wh, as_of=day_before)
     contacts = resolved(wh, "campaign_contacts")
     treated = contacts.filter((contacts.campaign_id == campaign) & (contacts.group == "treatment"))
@@ -81,7 +82,7 @@ def response_training_frame(wh: Warehouse, /, *, campaign: str, response_type: s
 def cross_sell_training_frame(wh: Warehouse, /, *, category: str, as_of: Any = None,
                               horizon_days: int = 180) -> pd.DataFrame:
     """Buyers as of ``as_of - horizon`` and ``bought`` = bought ``category`` in the horizon after."""
-    end = pd.Timestamp(as_of).normalize() if as_of is not None else default_as_of(wh)
+    end = as_of_day(wh, as_of)
     cutoff = end - pd.Timedelta(days=horizon_days)
     features = customer_table(wh, as_of=cutoff)
     features = features.filter(features.orders > 0)

@@ -100,7 +100,7 @@ def customer_profit(
     """
     margin = _check_margin(default_margin)
     tx = lines(wh)
-    day = as_of_day(wh, tx, as_of)
+    day = as_of_day(wh, as_of, tx=tx)
     tx = upto(tx, day)
     unit_cost = ibis.null("float64")
     if "product_id" in tx.columns and wh.has_table("products"):
@@ -216,7 +216,7 @@ def key_customers(
             f"Ranking by CLV needs table {CLV_TABLE!r}, which does not exist yet. Score customers "
             "first: `crmine clv fit DIR && crmine clv score DIR` (or ws.clv.fit(); ws.clv.score())."
         )
-    day = as_of_day(wh, lines(wh), as_of)
+    day = as_of_day(wh, as_of, tx=lines(wh))
     profit_expr = customer_profit(wh, as_of=day, default_margin=default_margin)
     if by == "clv":
         scores = wh.table(CLV_TABLE)
