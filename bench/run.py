@@ -17,6 +17,7 @@ BENCHES = [
     ("Lifetime value: crmine vs lifetimes (and pymc-marketing when installed), 100k and 1M customers", ["bench_clv.py"]),
     ("Customer table build (1M and 10M lines) and a 3-condition query over 1M customers, vs pandas", ["bench_customers.py"]),
     ("Segmentation: crmine Segmenter on the customer table", ["bench_segment.py"]),
+    ("Predictive models: 100k x 50 synthetic and IBM telco churn", ["bench_predict.py"]),
     ("Identity resolution on the simulator's planted duplicates", ["bench_identity.py"]),
 ]
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-TELCO = Path("/work/shared/data/wa_churn.csv")
+TELCO = Path(__file__).resolve().parents[3] / "shared" / "data" / "wa_churn.csv"
 TRUE_DRIVERS = ("x1", "x2", "x3")
 
 
