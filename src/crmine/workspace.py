@@ -131,6 +131,13 @@ class Workspace:
         return ModelsNamespace(self.warehouse, self.root)
 
     @cached_property
+    def report(self):
+        """The HTML report, rendered from the warehouse without recomputing: ``build``."""
+        from crmine.report import ReportNamespace
+
+        return ReportNamespace(self)
+
+    @cached_property
     def clv(self):
         """Lifetime value: ``fit``, ``score``, ``summary`` (see :mod:`crmine.clv`)."""
         from crmine.clv._namespace import ClvNamespace

@@ -372,6 +372,14 @@ def model_target(directory: Dir,
 
 
 @app.command()
+def report(directory: Dir,
+           out: Annotated[Path | None, typer.Option("--out", help="Where to write the HTML (default: reports/).")] = None) -> None:
+    """Render the self-contained HTML report from what is in the warehouse (nothing is recomputed)."""
+    path = crmine.open(directory).report.build(path=out)
+    console.print(f"Report: {path}")
+
+
+@app.command()
 def lookalike(directory: Dir,
               seed: Annotated[str, typer.Argument(help="The seed customers, as a condition, e.g. \"spend > 2000\".")],
               top_n: Annotated[int, typer.Option("--top-n")] = 1000, as_json: AsJson = False) -> None:
@@ -551,7 +559,9 @@ def demo(
                   f"{churn.results_.loc[churn.best_, 'roc_auc_mean']:.3f}, baseline "
                   f"{churn.results_.loc['baseline', 'roc_auc_mean']:.3f}); {len(scored):,} customers scored; "
                   f"retention list of {targets.selected:,} ({targets.excluded_no_consent:,} left out for consent).")
+    report_path = ws.report.build()
     st = ws.status()
+    console.print(f"Report: [bold]{report_path}[/]")
     console.print(
         f"Demo workspace [bold]{ws.root}[/]: {sim.n_customers:,} simulated customers, "
         f"{st['tables']['transactions']:,} transaction lines loaded, "

@@ -1,0 +1,440 @@
+"""Gather each section of the report from the warehouse and render the page.
+
+Every section reads tables an earlier step wrote (``load_log``, ``rfm_scores``, ``clv_scores``,
+...) and is left out, not shown empty, when its table is missing. Only aggregates reach the
+page: counts, sums, histograms and curves, never a customer's row or id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from crmine._version import __version__
+from crmine.errors import CrmineError
+from crmine.report._template import TEMPLATE
+
+if TYPE_CHECKING:
+    from crmine.warehouse import Warehouse
+    from crmine.workspace import Workspace
+
+__all__ = ["Section", "build_report"]
+
+_LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 30, "t": 50, "b": 50}, "height": 420}
+
+
+@dataclass
+class Section:
+    """One part of the page: an anchor ``id``, a ``title``, one sentence on ``how`` to read it."""
+
+    id: str
+    title: str
+    how: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+
+    def kpis(self, items: list[tuple[str, str]]) -> None:
+        self.blocks.append({"kind": "kpis", "entries": [{"label": k, "value": v} for k, v in items]})
+
+    def table(self, frame: pd.DataFrame, *, title: str = "", percent: tuple[str, ...] = ()) -> None:
+        self.blocks.append(_table_block(frame, title=title, percent=percent))
+
+    def figure(self, fig: Any) -> None:
+        from markupsafe import Markup
+
+        fig.update_layout(**{k: v for k, v in _LAYOUT.items() if k != "height"})
+        if fig.layout.height is None:
+            fig.update_layout(height=_LAYOUT["height"])
+        html = fig.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False})
+        self.blocks.append({"kind": "figure", "html": Markup(html)})
+
+    def note(self, text: str) -> None:
+        self.blocks.append({"kind": "note", "text": text})
+
+
+# ---- formatting --------------------------------------------------------------------------------
+def _fmt(v: Any, *, percent: bool = False) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return "–"
+    if isinstance(v, (bool, np.bool_)):
+        return "yes" if v else "no"
+    if isinstance(v, (int, np.integer)):
+        return f"{int(v):,}"
+    if isinstance(v, (float, np.floating)):
+        if percent:
+            return f"{float(v):.1%}"
+        return f"{float(v):,.0f}" if abs(v) >= 1000 else f"{float(v):,.3g}" if abs(v) < 1 else f"{float(v):,.2f}"
+    if isinstance(v, (pd.Timestamp, dt.datetime)):
+        return f"{v:%Y-%m-%d %H:%M}"
+    return str(v)
+
+
+def _table_block(frame: pd.DataFrame, *, title: str, percent: tuple[str, ...]) -> dict[str, Any]:
+    cols = [str(c) for c in frame.columns]
+    numeric = [pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+               for c in frame.columns]
+    rows = [[_fmt(v, percent=str(c) in percent) for c, v in zip(frame.columns, r, strict=True)]
+            for r in frame.itertuples(index=False, name=None)]
+    return {"kind": "table", "title": title, "columns": cols, "numeric": numeric, "rows": rows}
+
+
+def _money(v: float) -> str:
+    return f"{v:,.0f}"
+
+
+# ---- reading -------------------------------------------------------------------------------------
+def _read(wh: Warehouse, expr: ibis.Expr, what: str) -> pd.DataFrame:
+    return wh.execute(expr, what=f"report: {what}")
+
+
+def _scalar(wh: Warehouse, expr: ibis.Expr, what: str) -> Any:
+    return wh.execute(expr, what=f"report: {what}")
+
+
+def _rows(wh: Warehouse, name: str) -> int:
+    return int(wh.count(name)) if wh.has_table(name) else 0
+
+
+def _histogram(values: np.ndarray, *, bins: int = 40) -> tuple[np.ndarray, np.ndarray]:
+    """Pre-binned counts, so the page carries bins and not one value per customer."""
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return np.array([]), np.array([])
+    counts, edges = np.histogram(values, bins=bins)
+    return counts, edges
+
+
+def _bar_histogram(values: np.ndarray, *, title: str, x_title: str, bins: int = 40):
+    import plotly.graph_objects as go
+
+    counts, edges = _histogram(values, bins=bins)
+    mids = (edges[:-1] + edges[1:]) / 2 if edges.size else edges
+    width = float(edges[1] - edges[0]) if edges.size > 1 else None
+    fig = go.Figure(go.Bar(x=mids, y=counts, width=width, marker_color="#1f77b4",
+                           hovertemplate="%{x:,.2f}: %{y:,} customers<extra></extra>"))
+    fig.update_layout(title=title, xaxis_title=x_title, yaxis_title="customers", bargap=0.02)
+    return fig
+
+
+# ---- sections ----------------------------------------------------------------------------------
+def _kpis(ws: Workspace, wh: Warehouse) -> Section | None:
+    items: list[tuple[str, str]] = []
+    if wh.has_table("customer_lineage") and _rows(wh, "customer_lineage"):
+        lin = wh.table("customer_lineage")
+        items.append(("unified customers", f"{int(_scalar(wh, lin.unified_id.nunique(), 'customers')):,}"))
+    elif wh.has_table("customers"):
+        items.append(("customer records", f"{_rows(wh, 'customers'):,}"))
+    if wh.has_table("transactions"):
+        tx = wh.table("transactions")
+        items.append(("transaction lines", f"{_rows(wh, 'transactions'):,}"))
+        revenue = _scalar(wh, tx.amount.sum(), "revenue")
+        items.append(("revenue (net of returns)", _money(float(revenue or 0.0))))
+    if wh.has_table("clv_scores") and _rows(wh, "clv_scores"):
+        clv = wh.table("clv_scores")
+        agg = _read(wh, clv.aggregate(alive=clv.probability_alive.mean(), total=clv.clv.sum()), "clv totals")
+        items.append(("active share (mean P(alive))", f"{float(agg['alive'].iloc[0]):.1%}"))
+        items.append(("total 12-month CLV", _money(float(agg["total"].iloc[0]))))
+    if not items:
+        return None
+    s = Section("kpis", "Headline KPIs",
+                "The size of the customer base and its value at a glance; later sections break these down.")
+    s.kpis(items)
+    return s
+
+
+def _quality(ws: Workspace, wh: Warehouse) -> Section | None:
+    import plotly.graph_objects as go
+
+    have = [t for t in ("load_log", "quarantine", "customer_lineage") if wh.has_table(t)]
+    if not have:
+        return None
+    s = Section("quality", "Data quality",
+                "Rows read from each source against rows loaded; quarantined rows failed a check and are "
+                "listed by reason, and identity resolution shows how many records became one customer.")
+    if wh.has_table("load_log") and _rows(wh, "load_log"):
+        log = wh.table("load_log")
+        by = _read(wh, log.group_by("source").aggregate(
+            loads=log.load_id.count(), read=log.read.sum(), loaded=log.loaded.sum(),
+            quarantined=log.quarantined.sum()).order_by("source"), "load log")
+        fig = go.Figure([go.Bar(name=c, x=by["source"], y=by[c]) for c in ("read", "loaded", "quarantined")])
+        fig.update_layout(title="Rows per source", barmode="group", yaxis_title="rows")
+        s.figure(fig)
+        s.table(by, title="Loads per source")
+    if wh.has_table("quarantine") and _rows(wh, "quarantine"):
+        q = wh.table("quarantine")
+        reasons = _read(wh, q.group_by(["source", "reason"]).aggregate(rows=q.count())
+                        .order_by([ibis.desc("rows"), "source", "reason"]), "quarantine reasons")
+        s.table(reasons, title="Quarantined rows by reason")
+    if wh.has_table("customer_lineage") and _rows(wh, "customer_lineage"):
+        lin = wh.table("customer_lineage")
+        per = lin.group_by("unified_id").aggregate(records=lin.count())
+        sizes = _read(wh, per.group_by("records").aggregate(customers=per.count()).order_by("records"),
+                      "cluster sizes")
+        n_records = int((sizes["records"] * sizes["customers"]).sum())
+        n_unified = int(sizes["customers"].sum())
+        s.kpis([("source records", f"{n_records:,}"), ("unified customers", f"{n_unified:,}"),
+                ("records merged away", f"{n_records - n_unified:,}")])
+        s.table(sizes.rename(columns={"records": "records per customer"}), title="Identity clusters")
+    return s if s.blocks else None
+
+
+def _rfm(ws: Workspace, wh: Warehouse) -> Section | None:
+    import plotly.graph_objects as go
+
+    if not (wh.has_table("rfm_scores") and _rows(wh, "rfm_scores")):
+        return None
+    t = wh.table("rfm_scores")
+    seg = _read(wh, t.group_by("segment").aggregate(customers=t.count(), spend=t.spend.sum(),
+                                                      mean_spend=t.spend.mean())
+                .order_by(ibis.desc("customers")), "rfm segments")
+    seg["share"] = seg["customers"] / seg["customers"].sum()
+    grid = _read(wh, t.group_by(["r", "f"]).aggregate(customers=t.count()), "rfm grid")
+    s = Section("rfm", "RFM segments",
+                "Customers scored by recency (R), frequency (F) and money (M); the heatmap counts customers "
+                "in each R×F cell, with the best (recent, frequent) at the top right.")
+    fig = go.Figure([
+        go.Bar(name="customers", x=seg["segment"], y=seg["customers"], yaxis="y"),
+        go.Bar(name="spend", x=seg["segment"], y=seg["spend"], yaxis="y2", offsetgroup=1),
+    ])
+    fig.update_layout(title="Segment size and spend", barmode="group",
+                      yaxis={"title": "customers"},
+                      yaxis2={"title": "spend", "overlaying": "y", "side": "right", "showgrid": False})
+    for trace in fig.data:
+        trace.offsetgroup = trace.name
+    s.figure(fig)
+    pivot = grid.pivot(index="r", columns="f", values="customers").sort_index().sort_index(axis=1)
+    heat = go.Figure(go.Heatmap(z=pivot.to_numpy(dtype=float), x=[str(c) for c in pivot.columns],
+                                y=[str(i) for i in pivot.index], colorscale="Blues",
+                                hovertemplate="R %{y}, F %{x}: %{z:,} customers<extra></extra>"))
+    heat.update_layout(title="Customers per R×F cell", xaxis_title="F score", yaxis_title="R score")
+    s.figure(heat)
+    s.table(seg[["segment", "customers", "share", "spend", "mean_spend"]], percent=("share",))
+    return s
+
+
+def _segments(ws: Workspace, wh: Warehouse) -> Section | None:
+    import plotly.graph_objects as go
+
+    if not (wh.has_table("segment_profiles") and _rows(wh, "segment_profiles")):
+        return None
+    p = _read(wh, wh.table("segment_profiles").order_by("segment"), "segment profiles")
+    s = Section("segments", "Behavioural segments",
+                "Clusters of customers with similar behaviour; each description names the features that "
+                "set the segment apart, in standard deviations from the average customer.")
+    fig = go.Figure(go.Bar(x=[f"segment {v}" for v in p["segment"]], y=p["size"], marker_color="#1f77b4",
+                           hovertemplate="%{x}: %{y:,} customers<extra></extra>"))
+    fig.update_layout(title="Segment sizes", yaxis_title="customers")
+    s.figure(fig)
+    cols = [c for c in ("segment", "size", "share", "mean_spend", "description") if c in p.columns]
+    s.table(p[cols], percent=("share",))
+    return s
+
+
+def _cohorts(ws: Workspace, wh: Warehouse) -> Section | None:
+    from crmine.loyalty import (
+        activity_survival,
+        cohort_retention,
+        plot_activity_survival,
+        plot_cohort_retention,
+    )
+
+    if not (wh.has_table("transactions") and _rows(wh, "transactions")):
+        return None
+    s = Section("retention", "Cohort retention and survival",
+                "Each row of the heatmap is a cohort of first purchases and each cell the share still buying "
+                "n months later; the curve is the share of customers still active after a given time.")
+    table = cohort_retention(wh)
+    if len(table):
+        fig = plot_cohort_retention(table)
+        fig.update_layout(height=max(420, 18 * len(table) + 120))
+        s.figure(fig)
+    surv = activity_survival(wh)
+    fig = plot_activity_survival(surv)
+    s.figure(fig)
+    median = "not reached" if not np.isfinite(surv.median_days) else f"{surv.median_days:,.0f} days"
+    s.note(f"{surv.customers:,} customers, {surv.inactive:,} inactive after {surv.inactivity_days:,} days "
+           f"without a purchase; median active lifetime {median}.")
+    return s
+
+
+def _pareto(ws: Workspace, wh: Warehouse) -> Section | None:
+    from crmine.segment import key_customers, plot_pareto
+
+    if not (wh.has_table("transactions") and _rows(wh, "transactions")):
+        return None
+    result = key_customers(wh)
+    s = Section("pareto", "Concentration of value",
+                "Customers sorted from most to least profitable: the further the curve bows above the "
+                "diagonal, the more the value rests on a few customers.")
+    s.figure(plot_pareto(result))
+    s.note(result.headline)
+    return s
+
+
+def _clv(ws: Workspace, wh: Warehouse) -> Section | None:
+    if not (wh.has_table("clv_scores") and _rows(wh, "clv_scores")):
+        return None
+    t = wh.table("clv_scores")
+    d = _read(wh, t.select("clv", "probability_alive"), "clv scores")
+    clv = d["clv"].to_numpy(dtype=float)
+    cap = float(np.nanpercentile(clv, 99)) if np.isfinite(clv).any() else np.nan
+    s = Section("clv", "Customer lifetime value",
+                "Expected 12-month value per customer (clipped at the 99th percentile) and the probability "
+                "that each customer is still active; a tall bar near zero is the usual long tail.")
+    s.figure(_bar_histogram(np.clip(clv, None, cap), title="12-month CLV (clipped at the 99th percentile)",
+                            x_title="CLV"))
+    s.figure(_bar_histogram(d["probability_alive"].to_numpy(dtype=float), title="P(alive)",
+                            x_title="probability alive", bins=20))
+    q = np.nanpercentile(clv, [50, 90, 99]) if np.isfinite(clv).any() else [np.nan] * 3
+    s.table(pd.DataFrame({"customers": [len(d)], "total CLV": [float(np.nansum(clv))],
+                          "median": [q[0]], "90th percentile": [q[1]], "99th percentile": [q[2]],
+                          "mean P(alive)": [float(d["probability_alive"].mean())]}),
+            percent=("mean P(alive)",))
+    return s
+
+
+def _model(ws: Workspace, wh: Warehouse) -> Section | None:
+    import plotly.graph_objects as go
+
+    if not (wh.has_table("churn_scores") and _rows(wh, "churn_scores")):
+        return None
+    s = Section("churn", "Churn model card",
+                "The churn score is the probability that a customer makes no purchase over the model's "
+                "horizon; the gains chart shows the share of churners caught by contacting the top-scored "
+                "customers first.")
+    p = _read(wh, wh.table("churn_scores").select("probability"), "churn scores")["probability"]
+    s.figure(_bar_histogram(p.to_numpy(dtype=float), title="Churn score distribution",
+                            x_title="P(churn)", bins=20))
+    path = Path(ws.root) / "models" / "churn.joblib"
+    if not path.is_file():
+        s.note("No saved model (models/churn.joblib): the comparison of candidates is not shown.")
+        return s
+    from crmine.predict import ModelSearch
+
+    try:
+        search = ModelSearch.load(path)
+    except CrmineError as e:
+        s.note(f"The saved model could not be read: {e}")
+        return s
+    cols = [c for c in ("roc_auc_mean", "pr_auc_mean", "lift_top_decile_mean", "gains_at_20_mean")
+            if c in search.results_.columns]
+    res = search.results_[cols].reset_index()
+    res["best"] = res["candidate"] == search.best_
+    s.table(res, title=f"Candidates compared (cross-validated; best: {search.best_})")
+    gains = search.gains_table()
+    x = np.concatenate([[0.0], gains["decile"].to_numpy() / len(gains)])
+    y = np.concatenate([[0.0], gains["cumulative_gains"].to_numpy()])
+    fig = go.Figure([go.Scatter(x=x, y=y, mode="lines+markers", name=search.best_),
+                     go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="random",
+                                line={"dash": "dot", "color": "grey"})])
+    fig.update_layout(title="Cumulative gains (out-of-fold)", xaxis_title="share of customers contacted",
+                      yaxis_title="share of churners reached", xaxis_tickformat=".0%", yaxis_tickformat=".0%")
+    s.figure(fig)
+    cal = getattr(search, "calibration_", {}).get(search.best_)
+    if isinstance(cal, pd.DataFrame) and {"mean_predicted", "observed_rate", "count"} <= set(cal.columns):
+        c = cal[cal["count"] > 0]
+        fig = go.Figure([go.Scatter(x=c["mean_predicted"], y=c["observed_rate"], mode="lines+markers",
+                                    name="observed", text=c["count"],
+                                    hovertemplate="predicted %{x:.2f}, observed %{y:.2f} (n=%{text:,})"
+                                                  "<extra></extra>"),
+                         go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfect",
+                                    line={"dash": "dot", "color": "grey"})])
+        fig.update_layout(title="Calibration (out-of-fold)", xaxis_title="mean predicted P(churn)",
+                          yaxis_title="observed churn rate")
+        s.figure(fig)
+    imp = getattr(search, "permutation_importance_", None)
+    if isinstance(imp, pd.DataFrame) and len(imp):
+        top = imp.head(10).iloc[::-1]
+        fig = go.Figure(go.Bar(x=top["importance"], y=top["feature"], orientation="h",
+                               error_x={"type": "data", "array": top.get("std")}, marker_color="#1f77b4"))
+        fig.update_layout(title="Top drivers (drop in held-out ROC AUC when shuffled)",
+                          xaxis_title="importance")
+        s.figure(fig)
+    return s
+
+
+def _targets(ws: Workspace, wh: Warehouse) -> Section | None:
+    if not (wh.has_table("export_audit") and _rows(wh, "export_audit")):
+        return None
+    a = _read(wh, wh.table("export_audit").order_by("exported"), "export audit")
+
+    def _list(what: Any) -> str:
+        try:
+            doc = json.loads(what)
+        except (TypeError, ValueError):
+            return str(what)
+        if not isinstance(doc, dict):
+            return str(what)
+        return ", ".join(f"{k}={v}" for k, v in doc.items() if v is not None)
+
+    out = pd.DataFrame({
+        "exported": a["exported"], "file": a["file"].map(lambda f: Path(str(f)).name),
+        "list": a["what"].map(_list), "rows": a["rows"].astype("int64"),
+        "excluded (no consent)": a["excluded_no_consent"].astype("int64"),
+    })
+    s = Section("targets", "Target lists",
+                "Each exported contact list with its size and the customers left out for lack of consent; "
+                "the lists themselves stay in the exports folder.")
+    s.table(out)
+    return s
+
+
+SECTIONS = (_kpis, _quality, _rfm, _segments, _cohorts, _pareto, _clv, _model, _targets)
+
+
+def build_report(ws: Workspace, /, *, path: str | os.PathLike | None = None) -> Path:
+    """Render the workspace's analysis report as one self-contained HTML file.
+
+    Parameters
+    ----------
+    ws
+        The workspace; only its warehouse tables and ``models/churn.joblib`` are read.
+    path
+        Where to write; default ``reports/report-YYYY-MM-DD.html`` in the workspace.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written. It embeds plotly.js once and needs no network.
+
+    Examples
+    --------
+    >>> import tempfile, crmine
+    >>> ws = crmine.init(tempfile.mkdtemp())
+    >>> out = build_report(ws)
+    >>> out.name.startswith("report-"), "Headline KPIs" in out.read_text(encoding="utf-8")
+    (True, True)
+    """
+    import jinja2
+    from plotly.offline import get_plotlyjs
+
+    wh = ws.warehouse
+    today = dt.date.today()
+    target = Path(path) if path is not None else Path(ws.root) / "reports" / f"report-{today:%Y-%m-%d}.html"
+    sections = [s for s in (build(ws, wh) for build in SECTIONS) if s is not None]
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    html = env.from_string(TEMPLATE).render(
+        title="crmine analysis report",
+        workspace=Path(ws.root).name,
+        generated=f"{dt.datetime.now():%Y-%m-%d %H:%M}",
+        version=__version__,
+        sections=sections,
+        plotlyjs=_safe_js(get_plotlyjs()),
+    )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(html, encoding="utf-8")
+    return target
+
+
+def _safe_js(js: str):
+    """The plotly bundle, marked safe for the template (it holds no ``</script``)."""
+    from markupsafe import Markup
+
+    return Markup(js.replace("</script", "<\\/script"))
