@@ -113,6 +113,19 @@ def test_build_report_renders_in_headless_chromium(full, tmp_path):
         check=True, timeout=120, capture_output=True,
     )
     assert shot.is_file() and shot.stat().st_size > 10_000
+    # After the page's JavaScript ran, plotly marks every chart it drew with "js-plotly-plot":
+    # every plot div of the file must have been drawn (a script error would leave some undrawn).
+    dom = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run",
+         f"--user-data-dir={tmp_path / 'profile2'}", "--virtual-time-budget=10000", "--dump-dom",
+         full[1].as_uri()],
+        check=True, timeout=120, capture_output=True, text=True,
+    ).stdout
+    source = full[1].read_text(encoding="utf-8")
+    planned = len(re.findall(r'class="plotly-graph-div"', source))
+    drawn = len(re.findall(r'class="plotly-graph-div js-plotly-plot"', dom))
+    assert planned >= 8 and drawn == planned, (planned, drawn)
 
 
 def test_report_surface():
