@@ -521,53 +521,53 @@ def dictionary(
         console.print(t)
 
 
+@app.command("run")
+def run_all(directory: Dir,
+            force: Annotated[bool, typer.Option("--force", help="Run every step, even those up to date.")] = False,
+            as_json: AsJson = False) -> None:
+    """Run every analysis in dependency order, skipping steps whose inputs have not changed."""
+    results = _run(crmine.open(directory), force=force)
+    if as_json:
+        print(json.dumps([r.to_dict() for r in results], indent=2))
+    if any(r.status == "failed" for r in results):
+        raise typer.Exit(1)
+
+
+def _run(ws, *, force: bool = False):
+    from crmine.pipeline import run
+
+    with _progress("run") as update:
+        results = run(ws, force=force, progress=update)
+    t = Table(title=f"crmine run {ws.root}", title_justify="left")
+    for col in ("step", "status", "rows", "seconds", "detail"):
+        t.add_column(col, justify="right" if col in ("rows", "seconds") else "left")
+    colour = {"ok": "green", "up to date": "cyan", "failed": "red", "skipped": "yellow"}
+    for r in results:
+        t.add_row(r.step, f"[{colour[r.status]}]{r.status}[/]", "" if r.rows is None else f"{r.rows:,}",
+                  f"{r.seconds:.1f}", r.detail)
+    console.print(t)
+    return results
+
+
 @app.command()
 def demo(
     directory: Annotated[Path, typer.Option("--dir", help="Where to build the demo workspace.")] = Path("demo"),
     customers: Annotated[int, typer.Option("--customers", "-n", min=100)] = 20_000,
     seed: int = 0,
 ) -> None:
-    """Simulate a company, build its marketing database and run every analysis; print a summary."""
-    from crmine.datasets import simulate as run
+    """Simulate a company, then `crmine run` every analysis on it; prints where the report is."""
+    from crmine.datasets import simulate as run_simulation
 
     started = time.perf_counter()
     with _progress("simulate") as update:
-        sim = run(customers, seed=seed, out_dir=directory, progress=_fraction_progress(update))
+        sim = run_simulation(customers, seed=seed, out_dir=directory, progress=_fraction_progress(update))
     ws = crmine.init(directory)
-    with _progress("ingest") as update:
-        results = ws.ingest.run(progress=update)
-    _print_loads(results)
-    if ws.settings.identity.enabled:
-        with _progress("identity") as update:
-            console.print(_identity_line(ws.identity.resolve(progress=update)))
-    n = ws.customers.build()
-    seg = ws.customers.rfm().segments.set_index("segment")
-    top = seg.spend.idxmax()
-    console.print(f"Customer table: {n:,} customers. RFM: {len(seg)} segments; '{top}' "
-                  f"({seg.loc[top, 'share']:.0%} of buyers) bring {seg.loc[top, 'spend'] / seg.spend.sum():.0%} of spend.")
-    seg = ws.segments.fit(seed=seed)
-    console.print(f"Segments: {seg.k_} clusters; {ws.segments.key_customers().headline}")
-    fit = ws.clv.fit()
-    scores = ws.clv.score()
-    console.print(f"Lifetime value: BG/NBD r={fit.params['r']:.3f} alpha={fit.params['alpha']:.3f} "
-                  f"a={fit.params['a']:.3f} b={fit.params['b']:.3f}; 12-month CLV of "
-                  f"{len(scores):,} customers totals {scores.clv.sum():,.0f} (table clv_scores).")
-    churn = ws.models.fit(candidates=("logistic", "gradient_boosting"))
-    scored = ws.models.score()
-    targets = ws.models.target(top_n=1000)
-    console.print(f"Churn: best model {churn.best_} (cross-validated ROC AUC "
-                  f"{churn.results_.loc[churn.best_, 'roc_auc_mean']:.3f}, baseline "
-                  f"{churn.results_.loc['baseline', 'roc_auc_mean']:.3f}); {len(scored):,} customers scored; "
-                  f"retention list of {targets.selected:,} ({targets.excluded_no_consent:,} left out for consent).")
-    report_path = ws.report.build()
-    st = ws.status()
-    console.print(f"Report: [bold]{report_path}[/]")
-    console.print(
-        f"Demo workspace [bold]{ws.root}[/]: {sim.n_customers:,} simulated customers, "
-        f"{st['tables']['transactions']:,} transaction lines loaded, "
-        f"{st['tables'].get('quarantine', 0):,} rows in quarantine, in {time.perf_counter() - started:.0f} s. "
-        f"Try `crmine status {ws.root}`."
-    )
+    results = _run(ws)
+    report = next((r.detail for r in results if r.step == "report" and r.status == "ok"), None)
+    console.print(f"Demo: {sim.n_customers:,} simulated customers in {time.perf_counter() - started:.0f} s. "
+                  + (f"Report: [bold]{report}[/]" if report else "The report was not built; see the table above."))
+    if any(r.status == "failed" for r in results):
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -1,0 +1,53 @@
+"""`crmine run`: dependency order, nothing redone when nothing changed, a failure isolated."""
+
+from __future__ import annotations
+
+import pytest
+
+import crmine
+import crmine.pipeline as pipeline
+from crmine.datasets import simulate
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory):
+    root = tmp_path_factory.mktemp("run")
+    simulate(800, seed=2, out_dir=root)
+    w = crmine.init(root)
+    yield w
+    w.close()
+
+
+def _status(results):
+    return {r.step: r.status for r in results}
+
+
+def test_run_does_everything_once_then_nothing(ws):
+    first = pipeline.run(ws)
+    assert _status(first) == {step: "ok" for step, _, _ in pipeline.STEPS}
+    assert len(list((ws.root / "reports").glob("report-*.html"))) == 1
+    second = _status(pipeline.run(ws))
+    assert second.pop("ingest") == "ok"
+    assert set(second.values()) == {"up to date"}
+
+
+def test_a_failing_step_skips_its_dependants_only(ws, monkeypatch):
+    def broken(w):
+        raise RuntimeError("model server on fire")
+
+    steps = tuple((n, d, broken if n == "churn" else a) for n, d, a in pipeline.STEPS)
+    monkeypatch.setattr(pipeline, "STEPS", steps)
+    results = {r.step: r for r in pipeline.run(ws, force=True)}
+    assert results["churn"].status == "failed" and "model server on fire" in results["churn"].detail
+    assert results["targets"].status == "skipped" and results["targets"].detail == "needs churn"
+    for step in ("identity", "customers", "rfm", "segments", "clv", "report"):
+        assert results[step].status == "ok", step
+
+
+def test_a_changed_setting_reruns_the_steps(ws):
+    toml = ws.root / "crmine.toml"
+    toml.write_text(toml.read_text() + '\n[analysis.derived]\nspend_per_order = "spend / orders"\n')
+    again = crmine.open(ws.root)
+    status = _status(pipeline.run(again))
+    assert status["customers"] == "ok" and status["report"] == "ok"
+    assert "spend_per_order" in again.customers.table().columns
