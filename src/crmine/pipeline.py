@@ -65,7 +65,9 @@ def _segments(ws: Workspace) -> tuple[int, str]:
 def _clv(ws: Workspace) -> tuple[int, str]:
     ws.clv.fit()
     scores = ws.clv.score()
-    return len(scores), f"12-month CLV total {scores.clv.sum():,.0f}"
+    check = ws.clv.check()
+    return len(scores), (f"12-month CLV total {scores.clv.sum():,.0f}; holdout MAE {check.loc['model', 'mae']:.2f} "
+                         f"vs naive {check.loc['naive', 'mae']:.2f}")
 
 
 def _churn(ws: Workspace) -> tuple[int, str]:

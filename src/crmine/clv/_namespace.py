@@ -76,6 +76,38 @@ class ClvNamespace:
         return ClvFit(model, end, time_unit, len(data), len(repeat), dict(purchases.params_),
                       dict(spend.params_), float(purchases.log_likelihood_))
 
+    def check(self, *, holdout_weeks: int = 26, model: str = "bgnbd") -> pd.DataFrame:
+        """Fit on all but the last ``holdout_weeks`` and compare with what happened in them.
+
+        Stores ``clv_check_calibration`` (mean actual vs predicted holdout purchases by calibration
+        frequency) and ``clv_check_tracking`` (actual vs expected cumulative repeat purchases per
+        week), and returns the per-customer holdout error against a naive baseline (each customer's
+        calibration rate) as a one-row summary.
+        """
+        from crmine.clv._checks import (
+            calibration_vs_holdout,
+            expected_cumulative_transactions,
+            holdout_error,
+        )
+
+        tx = self._transactions()
+        end = last_day(self._wh, tx)
+        cal_end = end - pd.Timedelta(weeks=holdout_weeks)
+        data = self._wh.execute(
+            rfm_summary_expr(tx, observation_end=str(cal_end.date()), holdout_end=str(end.date()), time_unit="W"),
+            what="rfm summary with holdout",
+        )
+        fitted = MODELS[model]().fit(data)
+        calibration = calibration_vs_holdout(fitted, data).reset_index()
+        calibration["frequency"] = calibration["frequency"].astype(str)
+        self._wh.write("clv_check_calibration", calibration)
+        daily = self._wh.execute(tx.select("customer_id", "ts"), what="transactions for tracking")
+        tracking = expected_cumulative_transactions(fitted, daily, end=end).reset_index()
+        tracking["calibration_end"] = cal_end
+        self._wh.write("clv_check_tracking", tracking)
+        error = holdout_error(fitted, data)
+        return error
+
     def score(self, *, horizon: int = 12, discount_rate: float = 0.01, margin: float = 1.0) -> pd.DataFrame:
         """Score every customer with the saved models and write table ``clv_scores``.
 

@@ -297,7 +297,24 @@ def _clv(ws: Workspace, wh: Warehouse) -> Section | None:
                           "median": [q[0]], "90th percentile": [q[1]], "99th percentile": [q[2]],
                           "mean P(alive)": [float(d["probability_alive"].mean())]}),
             percent=("mean P(alive)",))
+    _clv_checks(wh, s)
     return s
+
+
+def _clv_checks(wh: Warehouse, s: Section) -> None:
+    """The model checks of ``ws.clv.check()``, when it ran: calibration vs holdout, and tracking."""
+    from crmine.clv import plot_calibration_vs_holdout, plot_cumulative_transactions
+
+    if wh.has_table("clv_check_calibration") and _rows(wh, "clv_check_calibration"):
+        cal = _read(wh, wh.table("clv_check_calibration"), "clv calibration check").set_index("frequency")
+        s.note("Model check: the model was refitted without the last weeks and its predictions for them are "
+               "compared with what customers actually bought, by how often they had bought before.")
+        s.figure(plot_calibration_vs_holdout(cal))
+    if wh.has_table("clv_check_tracking") and _rows(wh, "clv_check_tracking"):
+        tr = _read(wh, wh.table("clv_check_tracking").order_by("period"), "clv tracking check")
+        cal_end = tr["calibration_end"].iloc[0]
+        s.figure(plot_cumulative_transactions(tr.drop(columns="calibration_end").set_index("period"),
+                                              calibration_end=cal_end))
 
 
 def _model(ws: Workspace, wh: Warehouse) -> Section | None:
