@@ -18,6 +18,7 @@ def sim_ws(tmp_path_factory):
     simulate(4000, seed=11, out_dir=root)
     ws = crmine.init(root)
     results = ws.ingest.run()
+    ws.identity.resolve()  # every later test sees unified customers, whatever runs first
     yield ws, results
     ws.close()
 
@@ -77,6 +78,12 @@ def test_clv_recovers_the_planted_purchase_process(sim_ws):
     assert scores.customer_id.is_unique and len(scores) == fit.customers
     # Scored per unified customer: every id is one of identity resolution's.
     assert scores.customer_id.str.startswith("U").all()
+    # On a holdout the model beats the naive "same rate as before" forecast.
+    error = ws.clv.check(holdout_weeks=26)
+    assert error.loc["model", "mae"] < error.loc["naive", "mae"]
+    calibration = ws.warehouse.execute(ws.table("clv_check_calibration"))
+    assert calibration.frequency.tolist() == ["0", "1", "2", "3", "4", "5", "6", "7+"]
+    assert calibration.predicted.corr(calibration.actual) > 0.9
     assert scores.probability_alive.between(0, 1).all() and (scores.clv >= 0).all()
 
 
