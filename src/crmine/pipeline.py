@@ -114,6 +114,7 @@ def run(ws: Workspace, /, *, force: bool = False,
     state_path = ws.root / "models" / STATE_FILE
     state = json.loads(state_path.read_text()) if state_path.exists() else {}
     results: dict[str, StepResult] = {}
+    fingerprint: str | None = None
     for i, (name, deps, action) in enumerate(STEPS):
         if progress:
             progress(name, i, len(STEPS))
@@ -121,7 +122,8 @@ def run(ws: Workspace, /, *, force: bool = False,
         if failed:
             results[name] = StepResult(name, "skipped", None, 0.0, f"needs {', '.join(failed)}")
             continue
-        fingerprint = _inputs(ws) if name != "ingest" else None
+        # Every later step reads the same inputs: fingerprint them once, after the ingest.
+        fingerprint = None if name == "ingest" else (fingerprint or _inputs(ws))
         upstream = deps if deps or name != "report" else tuple(results)
         upstream_ran = any(results[d].status == "ok" and d != "ingest" for d in upstream)
         if not force and fingerprint is not None and not upstream_ran and state.get(name) == fingerprint:

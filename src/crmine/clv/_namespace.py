@@ -55,7 +55,7 @@ class ClvNamespace:
         """Frequency, recency, T and monetary per customer, computed in the warehouse."""
         tx = self._transactions()
         end = observation_end or last_day(self._wh, tx)
-        return self._wh.execute(rfm_summary_expr(tx, observation_end=end, time_unit=time_unit), what="rfm summary")
+        return self._summary(tx, end, time_unit)
 
     def fit(self, *, model: str = "bgnbd", observation_end: Any = None, time_unit: str = "W") -> ClvFit:
         """Fit the purchase model and the spend model; save both under ``models/``."""
@@ -63,7 +63,7 @@ class ClvNamespace:
             raise SettingsError(f"Unknown CLV model {model!r}; choose one of {', '.join(MODELS)}.")
         tx = self._transactions()
         end = str(pd.Timestamp(observation_end or last_day(self._wh, tx)).date())
-        data = self._wh.execute(rfm_summary_expr(tx, observation_end=end, time_unit=time_unit), what="rfm summary")
+        data = self._summary(tx, end, time_unit)
         purchases = MODELS[model]().fit(data)
         repeat = data[(data.frequency > 0) & (data.monetary > 0)]
         spend = GammaGamma().fit(repeat)
@@ -93,10 +93,7 @@ class ClvNamespace:
         tx = self._transactions()
         end = last_day(self._wh, tx)
         cal_end = end - pd.Timedelta(weeks=holdout_weeks)
-        data = self._wh.execute(
-            rfm_summary_expr(tx, observation_end=str(cal_end.date()), holdout_end=str(end.date()), time_unit="W"),
-            what="rfm summary with holdout",
-        )
+        data = self._summary(tx, str(cal_end.date()), "W", holdout_end=str(end.date()))
         fitted = MODELS[model]().fit(data)
         calibration = calibration_vs_holdout(fitted, data).reset_index()
         calibration["frequency"] = calibration["frequency"].astype(str)
@@ -121,10 +118,7 @@ class ClvNamespace:
         purchases = MODELS[meta["model"]].load(self._dir / "clv_purchases.json")
         spend = GammaGamma.load(self._dir / "clv_spend.json")
         tx = self._transactions()
-        data = self._wh.execute(
-            rfm_summary_expr(tx, observation_end=meta["observation_end"], time_unit=meta["time_unit"]),
-            what="rfm summary",
-        )
+        data = self._summary(tx, meta["observation_end"], meta["time_unit"])
         months_in_unit = {"D": 30.4375, "W": 30.4375 / 7, "M": 1.0, "Y": 1 / 12}[meta["time_unit"]]
         out = data[["customer_id", "frequency", "recency", "T", "monetary"]].copy()
         out["probability_alive"] = purchases.probability_alive(data).to_numpy()
@@ -139,6 +133,10 @@ class ClvNamespace:
 
     def scores(self) -> pd.DataFrame:
         return self._wh.execute(self._wh.table(SCORES_TABLE), what=f"read {SCORES_TABLE}")
+
+    def _summary(self, tx: ibis.Table, end: Any, time_unit: str, *, holdout_end: Any = None) -> pd.DataFrame:
+        expr = rfm_summary_expr(tx, observation_end=end, time_unit=time_unit, holdout_end=holdout_end)
+        return self._wh.execute(expr, what="rfm summary")
 
     def _transactions(self) -> ibis.Table:
         tx = resolved(self._wh, "transactions")

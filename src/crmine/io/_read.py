@@ -221,12 +221,8 @@ def _jsonl_batches(source: SourceSettings, path: Path, rejects: list[Reject]) ->
             if not isinstance(record, dict):
                 rejects.append(Reject(n, "malformed_row", "a JSON value that is not an object", stripped.decode(source.encoding, "replace")[:10000]))
                 continue
-            for k in record:
-                if k not in keys:
-                    if rows and keys:
-                        # New key mid-file: earlier rows simply lack it.
-                        pass
-                    keys.append(k)
+            # A key first seen mid-batch is simply missing (null) in the rows before it.
+            keys.extend(k for k in record if k not in keys)
             rows.append(record)
             lines.append(n)
             if len(rows) >= _BATCH_ROWS:

@@ -34,6 +34,14 @@ NOT_FEATURES = ("signup_date", "first_purchase", "last_purchase")
 AUDIT_TABLE = "export_audit"
 
 
+def _purchases_after(tx: ibis.Table, cutoff: pd.Timestamp, end: pd.Timestamp) -> ibis.Table:
+    """Purchase lines (not returns) after the ``cutoff`` day, up to and including the ``end`` day."""
+    def day_after(day: pd.Timestamp) -> ibis.Value:
+        return ibis.literal((day + pd.Timedelta(days=1)).to_pydatetime(), "timestamp")
+
+    return tx.filter((tx.ts >= day_after(cutoff)) & (tx.ts < day_after(end)) & ~tx.is_return.fill_null(False))
+
+
 def churn_training_frame(wh: Warehouse, /, *, as_of: Any = None, horizon_days: int = 180) -> pd.DataFrame:
     """Customer-table features as of ``as_of - horizon`` and ``churned`` = no purchase in the
     ``horizon_days`` that follow, for customers who had bought by the cutoff."""
@@ -41,12 +49,8 @@ def churn_training_frame(wh: Warehouse, /, *, as_of: Any = None, horizon_days: i
     cutoff = end - pd.Timedelta(days=horizon_days)
     features = customer_table(wh, as_of=cutoff)
     features = features.filter(features.orders > 0)
-    tx = resolved(wh, "transactions")
-    after = tx.filter(
-        (tx.ts >= ibis.literal((cutoff + pd.Timedelta(days=1)).to_pydatetime(), "timestamp"))
-        & (tx.ts < ibis.literal((end + pd.Timedelta(days=1)).to_pydatetime(), "timestamp"))
-        & ~tx.is_return.fill_null(False)
-    ).select("customer_id").distinct().mutate(_bought=ibis.literal(True))
+    after = _purchases_after(resolved(wh, "transactions"), cutoff, end)
+    after = after.select("customer_id").distinct().mutate(_bought=ibis.literal(True))
     j = features.left_join(after, features.customer_id == after.customer_id).drop("customer_id_right")
     j = j.mutate(churned=j._bought.isnull().ifelse("yes", "no")).drop("_bought", *NOT_FEATURES)
     return wh.execute(j.order_by("customer_id"), what="churn training frame")
@@ -89,12 +93,8 @@ def cross_sell_training_frame(wh: Warehouse, /, *, category: str, as_of: Any = N
     tx = resolved(wh, "transactions")
     p = wh.table("products").select(_pid="product_id", _category="category")
     tx = tx.inner_join(p, tx.product_id == p._pid)
-    after = tx.filter(
-        (tx._category == category)
-        & (tx.ts >= ibis.literal((cutoff + pd.Timedelta(days=1)).to_pydatetime(), "timestamp"))
-        & (tx.ts < ibis.literal((end + pd.Timedelta(days=1)).to_pydatetime(), "timestamp"))
-        & ~tx.is_return.fill_null(False)
-    ).select(_bid="customer_id").distinct()
+    after = _purchases_after(tx, cutoff, end)
+    after = after.filter(after._category == category).select(_bid="customer_id").distinct()
     j = features.left_join(after, features.customer_id == after._bid)
     j = j.mutate(bought=j._bid.notnull().ifelse("yes", "no")).drop("_bid", *NOT_FEATURES)
     return wh.execute(j.order_by("customer_id"), what="cross-sell training frame")
