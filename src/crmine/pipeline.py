@@ -71,7 +71,7 @@ def _clv(ws: Workspace) -> tuple[int, str]:
 
 
 def _churn(ws: Workspace) -> tuple[int, str]:
-    search = ws.models.fit(candidates=("logistic", "gradient_boosting"))
+    search = ws.models.fit(candidates=("logistic", "additive_logistic", "gradient_boosting"))
     scores = ws.models.score()
     return len(scores), f"best {search.best_}, AUC {search.results_.loc[search.best_, 'roc_auc_mean']:.3f}"
 

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 import crmine
 from crmine.cli import app
 from crmine.datasets import simulate
-from crmine.predict._namespace import churn_training_frame
+from crmine.predict._namespace import HISTORY_COLUMNS, churn_training_frame
 
 TELCO = Path(__file__).resolve().parents[3] / "shared" / "data" / "wa_churn.csv"
 
@@ -60,6 +60,26 @@ def test_churn_model_beats_baseline_and_approaches_the_true_probabilities(ws):
     auc_model = roc_auc_score(outcome, scores.probability.reindex(truth.index))
     print(f"churn AUC: model {auc_model:.3f}, true probabilities {auc_true:.3f}")
     assert auc_model > auc_true - 0.08, (auc_model, auc_true)
+
+
+def test_drivers_analysis_ranks_the_planted_churn_drivers_first(ws):
+    # The simulator plants age, income and satisfaction with service as causes of dropout
+    # (truth/params.json, churn.coefficients), and dropout levels per segment, which the segments'
+    # discount and return habits reveal. Nothing else about the person matters.
+    planted = json.loads((ws.root / "truth" / "params.json").read_text())["churn"]["coefficients"]
+    assert set(planted) == {"age", "log_income", "service"}
+    drivers = ws.models.drivers()
+    print("\n" + drivers.head(8).to_string(), drivers.attrs["roc_auc"])
+    assert not set(HISTORY_COLUMNS) & set(drivers.feature)
+    rank = drivers.set_index("feature")["rank"]
+    top5 = set(drivers.feature.head(5))
+    assert {"age", "income"} <= top5 and {"mean_satisfaction", "resolution_rate"} & top5
+    unplanted = [c for c in ("gender", "region", "city", "country", "occupation", "education") if c in rank]
+    assert len(unplanted) >= 4
+    assert max(rank["age"], rank["income"], rank["mean_satisfaction"]) < rank[unplanted].min()
+    assert 0.6 < drivers.attrs["roc_auc"] < 0.8  # real but modest: the causes, without the symptoms
+    stored = ws.warehouse.execute(ws.table("churn_drivers"))
+    assert stored.feature.tolist() == drivers.feature.tolist()
 
 
 def test_target_list_respects_consent_and_writes_an_audit_record(ws):

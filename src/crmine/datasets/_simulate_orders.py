@@ -28,7 +28,7 @@ BGNBD = {"r": 0.85, "alpha": 4.2, "a": 0.9, "b": 6.0, "time_unit": "weeks"}
 GAMMA_GAMMA = {"p": 6.0, "q": 3.5, "gamma": 30.0}
 # Latent dropout score z = segment dropout_level + sum(coef * (feature - segment mean)) + N(0, 1);
 # p = BetaPPF(rank(z)). Levels are chosen so that purchase rate and dropout stay uncorrelated.
-CHURN_COEFFICIENTS = {"age": -0.35, "log_income": -0.25, "service": -0.45}
+CHURN_COEFFICIENTS = {"age": -0.35, "log_income": -0.45, "service": -0.45}
 CHURN_FEATURES = {
     "age": "(age_years_at_start - 45) / 15",
     "log_income": "(ln(income) - ln(40000)) / 0.5",

@@ -22,7 +22,7 @@ from crmine._dates import as_of_day, parse_day
 from crmine.errors import SettingsError, WorkspaceError
 from crmine.features._customer_table import customer_table, slug
 from crmine.predict._monitor import psi_table
-from crmine.predict._search import ModelSearch
+from crmine.predict._search import CANDIDATES, ModelSearch
 from crmine.predict._targeting import TargetList, target_list
 from crmine.warehouse import Warehouse
 
@@ -32,6 +32,14 @@ __all__ = ["ModelsNamespace", "churn_training_frame", "cross_sell_training_frame
 # the rest and stay in.
 NOT_FEATURES = ("signup_date", "first_purchase", "last_purchase")
 AUDIT_TABLE = "export_audit"
+# Customer-table columns that record the purchase rhythm itself (when, how often, how much) or
+# grow with it (contacts follow activity). They predict churn best because they are its first
+# symptoms; a drivers analysis leaves them out so that what remains ranks the causes behind it.
+HISTORY_COLUMNS = (
+    "tenure_days", "recency_days", "orders", "spend", "frequency", "recency", "T", "ipt_mean_days",
+    "ipt_cv", "spend_recent", "spend_previous", "spend_trend", "campaign_contacts",
+    "campaign_responses", "service_contacts",
+)
 
 
 def _purchases_after(tx: ibis.Table, cutoff: pd.Timestamp, end: pd.Timestamp) -> ibis.Table:
@@ -115,7 +123,7 @@ class ModelsNamespace:
 
     def fit(self, *, kind: str = "churn", campaign: str | None = None, response_type: str | None = None,
             category: str | None = None, as_of: Any = None, horizon_days: int = 180, seed: int = 0,
-            candidates: tuple[str, ...] = ("logistic", "gradient_boosting", "random_forest")) -> ModelSearch:
+            candidates: tuple[str, ...] = CANDIDATES) -> ModelSearch:
         """Train candidates for ``kind`` (churn, response to ``campaign``, cross-sell of ``category``)
         on the past only, keep the best, and save it under ``models/``."""
         name, frame, target = self._training(kind, campaign, response_type, category, as_of, horizon_days)
@@ -125,6 +133,30 @@ class ModelsNamespace:
         search.save(self._path(name))
         frame.sample(n=min(len(frame), 20_000), random_state=seed).to_parquet(self._reference_path(name), index=False)
         return search
+
+    def drivers(self, kind: str = "churn", *, campaign: str | None = None, response_type: str | None = None,
+                category: str | None = None, as_of: Any = None, horizon_days: int = 180,
+                seed: int = 0) -> pd.DataFrame:
+        """What lies behind the outcome, as opposed to what forecasts it best.
+
+        Trains the same candidates on the same rows as :meth:`fit`, without ``HISTORY_COLUMNS``
+        (recency, frequency, spend, tenure and activity-driven contact counts), and ranks the
+        remaining columns (demographics, service experience, product and channel mix, rates) by
+        permutation importance. Stored as ``<name>_drivers``; ``attrs`` hold the cross-validated
+        ROC AUC of this model and the columns left out. Nothing is saved under ``models/``: use
+        :meth:`fit` for the model that scores customers.
+        """
+        name, frame, target = self._training(kind, campaign, response_type, category, as_of, horizon_days)
+        left_out = [c for c in HISTORY_COLUMNS if c in frame.columns]
+        search = ModelSearch(target=target, positive="yes", id_column="customer_id",
+                             candidates=("logistic", "additive_logistic", "gradient_boosting"),
+                             seed=seed).fit(frame.drop(columns=left_out))
+        table = search.permutation_importance_.reset_index(drop=True)
+        table.insert(0, "rank", range(1, len(table) + 1))
+        self._wh.write(f"{name}_drivers", table)
+        table.attrs.update(model=search.best_, roc_auc=float(search.results_.loc[search.best_, "roc_auc_mean"]),
+                           left_out=left_out, rows=len(frame))
+        return table
 
     def _training(self, kind, campaign, response_type, category, as_of, horizon_days):
         if kind == "churn":

@@ -18,7 +18,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, SplineTransformer, StandardScaler
 
 from crmine.errors import SchemaError, SettingsError
 
@@ -120,13 +120,48 @@ class FrameCoercer(TransformerMixin, BaseEstimator):
         return pd.DataFrame(out, index=X.index, columns=[*self.numeric, *self.categorical])
 
 
+# A numeric column with more distinct values than this gets a spline basis in the additive model;
+# fewer (flags, counts of a few levels) stay linear.
+CONTINUOUS_MIN_LEVELS = 10
+
+
+def continuous_columns(frame: pd.DataFrame, numeric: Sequence[str]) -> list[str]:
+    """The numeric columns with more than ``CONTINUOUS_MIN_LEVELS`` distinct values."""
+    return [c for c in numeric if frame[c].nunique(dropna=True) > CONTINUOUS_MIN_LEVELS]
+
+
+def _signed_log(x: np.ndarray) -> np.ndarray:
+    # Spending, tenure and counts are right-skewed; on a log scale the spline spends its knots
+    # where the customers are. The sign keeps the transform defined (and monotone) for negatives.
+    return np.sign(x) * np.log1p(np.abs(x))
+
+
+def _spline_steps() -> list[tuple[str, Any]]:
+    return [
+        ("impute", SimpleImputer(strategy="median")),
+        ("log", FunctionTransformer(_signed_log, feature_names_out="one-to-one")),
+        ("spline", SplineTransformer(n_knots=5, degree=3, knots="quantile", extrapolation="linear")),
+        ("scale", StandardScaler()),
+    ]
+
+
 def build_pipeline(
-    estimator: Any, numeric: Sequence[str], categorical: Sequence[str], *, scale: bool
+    estimator: Any,
+    numeric: Sequence[str],
+    categorical: Sequence[str],
+    *,
+    scale: bool,
+    splines: Sequence[str] = (),
 ) -> Pipeline:
-    """Coerce, impute (median / most frequent), scale numbers when ``scale``, one-hot categories."""
+    """Coerce, impute (median / most frequent), scale numbers when ``scale``, one-hot categories.
+
+    Numeric columns listed in ``splines`` get a cubic spline basis on a signed-log scale instead
+    (knots at quantiles), which lets a linear model bend with them: a logistic additive model.
+    """
     num_steps: list[tuple[str, Any]] = [("impute", SimpleImputer(strategy="median"))]
     if scale:
         num_steps.append(("scale", StandardScaler()))
+    linear = [c for c in numeric if c not in set(splines)]
     cat = Pipeline(
         [
             ("impute", SimpleImputer(strategy="most_frequent")),
@@ -142,8 +177,10 @@ def build_pipeline(
         ]
     )
     transformers = []
-    if numeric:
-        transformers.append(("num", Pipeline(num_steps), list(numeric)))
+    if splines:
+        transformers.append(("spline", Pipeline(_spline_steps()), list(splines)))
+    if linear:
+        transformers.append(("num", Pipeline(num_steps), linear))
     if categorical:
         transformers.append(("cat", cat, list(categorical)))
     return Pipeline(

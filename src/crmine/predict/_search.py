@@ -31,6 +31,7 @@ from crmine.predict._explain import importance_table, reason_table
 from crmine.predict._metrics import METRICS, calibration_table, gains_table, score_all
 from crmine.predict._prep import (
     build_pipeline,
+    continuous_columns,
     fingerprint,
     reference_values,
     resolve_positive,
@@ -40,7 +41,7 @@ from crmine.predict._prep import (
 from crmine.schema import require_columns
 
 _FORMAT = "crmine.predict.model_search/1"
-CANDIDATES = ("logistic", "gradient_boosting", "random_forest")
+CANDIDATES = ("logistic", "additive_logistic", "gradient_boosting", "random_forest")
 BASELINE = "baseline"
 _STATE = (
     "positive_", "positive_rule_", "numeric_", "categorical_", "dropped_", "features_",
@@ -53,6 +54,10 @@ def _estimator(name: str, seed: int) -> tuple[Any, bool]:
     """The unfitted estimator for candidate ``name`` and whether its numbers are scaled."""
     if name == "logistic":
         return LogisticRegression(C=1.0, solver="lbfgs", max_iter=2000), True
+    if name == "additive_logistic":
+        # Splines on the continuous columns (see build_pipeline) add a few coefficients per
+        # column, so the penalty is stronger than the plain model's.
+        return LogisticRegression(C=0.3, solver="lbfgs", max_iter=3000), True
     if name == "gradient_boosting":
         return (
             HistGradientBoostingClassifier(
@@ -84,7 +89,10 @@ class ModelSearch:
     id_column
         Customer identifier: dropped from the features and used as the index of the forecasts.
     candidates
-        Any of "logistic", "gradient_boosting", "random_forest". The baseline is always added.
+        Any of "logistic" (L2-regularised, linear in every column), "additive_logistic" (the same
+        with a cubic spline per continuous column, so that e.g. churn can fall steeply over the
+        first months of tenure and then flatten), "gradient_boosting" (histogram boosting) and
+        "random_forest". The baseline is always added.
     metric
         One of roc_auc, pr_auc, log_loss, brier, lift_top_decile, gains_at_20; picks ``best_``.
     cv
@@ -178,10 +186,14 @@ class ModelSearch:
             )
         X = frame[features]
         cands = [self.candidates] if isinstance(self.candidates, str) else list(self.candidates)
+        splines = continuous_columns(frame, numeric)
         pipes: dict[str, Any] = {}
         for name in cands:
             est, scale = _estimator(name, self.seed)
-            pipes[name] = build_pipeline(est, numeric, categorical, scale=scale)
+            pipes[name] = build_pipeline(
+                est, numeric, categorical, scale=scale,
+                splines=splines if name == "additive_logistic" else (),
+            )
         pipes[BASELINE] = BaselineClassifier(numeric=tuple(numeric))
 
         folds = StratifiedKFold(n_splits=self.cv, shuffle=True, random_state=self.seed)
