@@ -94,7 +94,7 @@ STEPS: tuple[tuple[str, tuple[str, ...], Callable[[Workspace], tuple[int | None,
     ("segments", ("customers",), _segments),
     ("clv", ("identity",), _clv),
     ("churn", ("identity",), _churn),
-    ("targets", ("churn",), _targets),
+    ("targets", ("churn", "clv"), _targets),
     # The report shows whatever is there, so it needs no step in particular; it comes last.
     ("report", (), _report),
 )

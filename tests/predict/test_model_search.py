@@ -144,3 +144,26 @@ def test_model_search_load_foreign_file_raises(tmp_path):
     joblib.dump({"format": "something"}, path)
     with pytest.raises(ModelMismatchError, match="is not a crmine ModelSearch file"):
         ModelSearch.load(path)
+
+
+def test_model_search_load_checks_the_training_data(simulated_search, simulated, tmp_path):
+    frame, _ = simulated
+    path = tmp_path / "model.joblib"
+    simulated_search.save(path)
+    shuffled = frame.sample(frac=1.0, random_state=3)  # row order does not matter
+    assert ModelSearch.load(path, trained_on=shuffled).best_ == simulated_search.best_
+    changed = frame.copy()
+    changed.loc[changed.index[0], "x1"] += 1.0
+    with pytest.raises(ModelMismatchError, match="was not fitted on the frame given as trained_on"):
+        ModelSearch.load(path, trained_on=changed)
+
+
+def test_model_search_scoring_refuses_a_numeric_column_turned_text(simulated_search, simulated):
+    frame, _ = simulated
+    rows = frame.head(50).copy()
+    rows["x1"] = rows["x1"].map(lambda v: f"{v:.2f} units")
+    with pytest.raises(ModelMismatchError, match=r"Frame to score: column\(s\) numeric when the model was "
+                                                 r"trained now hold text: x1 \(50 value\(s\) not numbers\)"):
+        simulated_search.predict_proba(rows)
+    rows["x1"] = frame.head(50)["x1"].astype(str)  # numbers written as text still read as numbers
+    np.testing.assert_allclose(simulated_search.predict_proba(rows), simulated_search.predict_proba(frame.head(50)))

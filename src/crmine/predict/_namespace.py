@@ -132,7 +132,19 @@ class ModelsNamespace:
         self._path(name).parent.mkdir(parents=True, exist_ok=True)
         search.save(self._path(name))
         frame.sample(n=min(len(frame), 20_000), random_state=seed).to_parquet(self._reference_path(name), index=False)
+        # What the model was trained for: targeting reads the campaign's economics from it.
+        about = {"kind": kind, "campaign": campaign, "response_type": response_type, "category": category,
+                 "as_of": None if as_of is None else str(as_of), "horizon_days": horizon_days,
+                 "target": target, "rows": len(frame), "best": search.best_}
+        self._about_path(name).write_text(json.dumps(about, indent=2))
         return search
+
+    def _about_path(self, name: str) -> Path:
+        return self._root / "models" / f"{name}.json"
+
+    def _about(self, name: str) -> dict[str, Any]:
+        path = self._about_path(name)
+        return json.loads(path.read_text()) if path.exists() else {"kind": "churn" if name == "churn" else None}
 
     def drivers(self, kind: str = "churn", *, campaign: str | None = None, response_type: str | None = None,
                 category: str | None = None, as_of: Any = None, horizon_days: int = 180,
@@ -197,25 +209,34 @@ class ModelsNamespace:
         return reasons
 
     def target(self, name: str = "churn", *, purpose: str = "marketing", channel: str = "email",
-               margin: float = 50.0, contact_cost: float = 1.0, budget: float | None = None,
-               top_n: int | None = None, retention_effect: float = 0.2, user: str | None = None) -> TargetList:
+               margin: float | None = None, contact_cost: float | None = None, budget: float | None = None,
+               top_n: int | None = None, min_profit: float | None = None, retention_effect: float = 0.2,
+               user: str | None = None) -> TargetList:
         """Who to contact first, by the expected profit of contacting them.
 
-        For churn, expected profit = P(churn) x ``retention_effect`` x ``margin`` - ``contact_cost``
-        (the value saved if a contact keeps ``retention_effect`` of would-be churners); for response
-        and cross-sell models, P x ``margin`` - ``contact_cost``. Customers without consent for
-        ``purpose`` by ``channel`` are never listed. Writes ``exports/targets-<time>.csv`` and a row
-        in ``export_audit`` (who, when, what, how many, how many left out for consent).
+        Expected profit = P x value - ``contact_cost``, where the value of a contact is:
+
+        - churn: ``retention_effect`` x the customer's lifetime value from ``clv_scores`` (what a
+          contact saves if it keeps ``retention_effect`` of would-be churners), or x ``margin``;
+        - response: the campaign's ``margin_per_response``, or ``margin``;
+        - cross-sell: ``margin`` (required).
+
+        ``contact_cost`` defaults to the campaign's ``cost_per_contact`` for response models and to
+        1.0 otherwise. Customers without consent for ``purpose`` by ``channel`` are never listed.
+        Writes ``exports/targets-<time>.csv`` and a row in ``export_audit`` (who, when, what, how
+        many, how many left out for consent).
         """
         table = f"{name}_scores"
         if not self._wh.has_table(table):
-            raise WorkspaceError(f"No {name} scores yet. Run `crmine model score DIR` first.")
+            raise WorkspaceError(f"No {name} scores yet. Run `crmine model score DIR --name {name}` first.")
         scores = self._wh.execute(self._wh.table(table).select("customer_id", "probability"),
                                   what=f"read {table}")
+        value, cost, source = self._economics(name, margin, contact_cost)
+        if name == "churn":
+            value = value * retention_effect
         consent = self._consent(purpose, channel)
-        value = retention_effect * margin if name == "churn" else margin
-        result = target_list(scores, margin=value, contact_cost=contact_cost,
-                             consent=consent, budget=budget, top_n=top_n)
+        result = target_list(scores, margin=value, contact_cost=cost, consent=consent, budget=budget,
+                             top_n=top_n, min_profit=min_profit)
         stamp = datetime.now(UTC).replace(tzinfo=None)
         out = self._root / "exports" / f"targets-{stamp:%Y%m%d-%H%M%S}.csv"
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -224,8 +245,8 @@ class ModelsNamespace:
         tmp.replace(out)  # never a half-written export
         audit = pd.DataFrame([{
             "exported": stamp, "user": user or getpass.getuser(), "file": str(out.relative_to(self._root)),
-            "what": json.dumps({"list": name, "purpose": purpose, "channel": channel,
-                                "budget": budget, "top_n": top_n}),
+            "what": json.dumps({"list": name, "purpose": purpose, "channel": channel, "value": source,
+                                "contact_cost": cost, "budget": budget, "top_n": top_n}),
             "rows": result.selected, "excluded_no_consent": result.excluded_no_consent,
         }])
         if self._wh.has_table(AUDIT_TABLE):
@@ -233,6 +254,32 @@ class ModelsNamespace:
         else:
             self._wh.write(AUDIT_TABLE, audit)
         return result
+
+    def _economics(self, name: str, margin: float | None,
+                   contact_cost: float | None) -> tuple[float | pd.Series, float, str]:
+        """The value of a positive outcome, the cost of a contact, and where the value came from."""
+        about = self._about(name)
+        cost = 1.0 if contact_cost is None else float(contact_cost)
+        if about.get("kind") == "response" and about.get("campaign"):
+            camps = self._wh.table("campaigns")
+            row = self._wh.execute(camps.filter(camps.campaign_id == about["campaign"])
+                                   .select("margin_per_response", "cost_per_contact").limit(1), what="campaign")
+            if contact_cost is None and len(row) and pd.notna(row.cost_per_contact.iloc[0]):
+                cost = float(row.cost_per_contact.iloc[0])
+            if margin is None:
+                if not len(row) or pd.isna(row.margin_per_response.iloc[0]):
+                    raise SettingsError(f"Campaign {about['campaign']!r} has no margin_per_response; pass "
+                                        "margin= (--margin) with the value of one response.")
+                return float(row.margin_per_response.iloc[0]), cost, f"campaign {about['campaign']} margin_per_response"
+        if margin is not None:
+            return float(margin), cost, f"margin {float(margin):g}"
+        if about.get("kind") == "churn":
+            if not self._wh.has_table("clv_scores"):
+                raise SettingsError("The value of keeping a customer comes from lifetime values: run "
+                                    "`crmine clv fit DIR` and `crmine clv score DIR`, or pass margin= (--margin).")
+            clv = self._wh.execute(self._wh.table("clv_scores").select("customer_id", "clv"), what="read clv_scores")
+            return clv.set_index("customer_id")["clv"], cost, "clv_scores.clv"
+        raise SettingsError(f"Pass margin= (--margin): the value of one positive outcome for {name}.")
 
     def lookalike(self, seed: str | list[str], /, *, top_n: int = 1000, seed_value: int = 0) -> pd.DataFrame:
         """Rank customers outside ``seed`` by how much they resemble it.

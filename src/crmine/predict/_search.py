@@ -259,6 +259,20 @@ class ModelSearch:
             list(map(str, frame.columns)), needed, where=where,
             hint="Score a frame with the columns the model was trained on (see features_).",
         )
+        # A numeric feature that now holds text would be scored as missing, silently; say so.
+        changed = {}
+        for c in self.numeric_:
+            s = frame[c]
+            if not pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+                unreadable = int((pd.to_numeric(s, errors="coerce").isna() & s.notna()).sum())
+                if unreadable:
+                    changed[c] = unreadable
+        if changed:
+            detail = ", ".join(f"{c} ({n} value(s) not numbers)" for c, n in changed.items())
+            raise ModelMismatchError(
+                f"{where}: column(s) numeric when the model was trained now hold text: {detail}. "
+                "Prepare the data as for training, or refit the model on the new layout."
+            )
 
     def _index(self, frame: pd.DataFrame) -> pd.Index:
         return pd.Index(frame[self.id_column], name=self.id_column) if self.id_column else frame.index
@@ -327,11 +341,13 @@ class ModelSearch:
         joblib.dump(doc, Path(path))
 
     @classmethod
-    def load(cls, path: str | Path, /, *, check_version: bool = True) -> Self:
+    def load(cls, path: str | Path, /, *, check_version: bool = True,
+             trained_on: pd.DataFrame | None = None) -> Self:
         """Read a search written by :meth:`save`.
 
-        Raises ModelMismatchError when the file is not a saved ModelSearch or (with
-        ``check_version``) was written by another crmine version.
+        Raises ModelMismatchError when the file is not a saved ModelSearch, (with
+        ``check_version``) was written by another crmine version, or (given ``trained_on``) was
+        fitted on other data than that frame: same columns, rows and values in any order.
         """
         doc = joblib.load(Path(path))
         if not isinstance(doc, dict) or doc.get("format") != _FORMAT:
@@ -340,6 +356,11 @@ class ModelSearch:
             raise ModelMismatchError(
                 f"{path} was saved by crmine {doc.get('crmine_version')}, this is {__version__}. "
                 "Refit the model, or pass check_version=False to load it anyway."
+            )
+        if trained_on is not None and doc.get("fingerprint") != fingerprint(trained_on):
+            raise ModelMismatchError(
+                f"{path} was not fitted on the frame given as trained_on (the training-data "
+                "fingerprints differ: other columns, rows or values). Refit it on this data."
             )
         settings = dict(doc["settings"])
         settings["candidates"] = tuple(settings["candidates"])
