@@ -131,4 +131,4 @@ def test_build_report_renders_in_headless_chromium(full, tmp_path):
 def test_report_surface():
     import crmine.report
 
-    assert sorted(crmine.report.__all__) == ["ReportNamespace", "build_report"]
+    assert sorted(crmine.report.__all__) == ["ReportNamespace", "build_model_card", "build_report"]

@@ -289,13 +289,21 @@ def _candidate_frame(search):
 @model_app.command("evaluate")
 def model_evaluate(file: Annotated[Path, typer.Argument(help="A CSV or Parquet file, one row per customer.")],
                    target: Target = None, positive: Positive = None, id_col: IdCol = None,
+                   html: Annotated[Path | None, typer.Option(
+                       "--html", help="Also write an offline HTML model card to this file.")] = None,
                    as_json: AsJson = False) -> None:
     """Cross-validate the candidate models and a naive baseline; report AUC, lift and gains."""
+    from crmine.report import build_model_card
+
     search = _search(file, target, positive, id_col)
+    card = build_model_card(search, path=html, source=file.name) if html is not None else None
     if as_json:
         print(json.dumps({"candidates": _candidates(search), "best": search.best_}, indent=2))
-        return
-    _print_frame(_candidate_frame(search), title=f"Candidates for {target} (best: {search.best_})")
+    else:
+        _print_frame(_candidate_frame(search), title=f"Candidates for {target} (best: {search.best_})")
+    if card is not None:
+        # On stderr under --json, so that stdout stays the JSON document alone.
+        (err if as_json else console).print(f"Model card: {card}", highlight=False, soft_wrap=True)
 
 
 @model_app.command("fit")

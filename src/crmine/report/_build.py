@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,9 +17,8 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from crmine._version import __version__
 from crmine.errors import CrmineError
-from crmine.report._template import TEMPLATE
+from crmine.report._page import Section, render_page, write_page
 
 if TYPE_CHECKING:
     from crmine.warehouse import Warehouse
@@ -28,63 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Section", "build_report"]
 
-_LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 30, "t": 50, "b": 50}, "height": 420}
-
-
-@dataclass
-class Section:
-    """One part of the page: an anchor ``id``, a ``title``, one sentence on ``how`` to read it."""
-
-    id: str
-    title: str
-    how: str
-    blocks: list[dict[str, Any]] = field(default_factory=list)
-
-    def kpis(self, items: list[tuple[str, str]]) -> None:
-        self.blocks.append({"kind": "kpis", "entries": [{"label": k, "value": v} for k, v in items]})
-
-    def table(self, frame: pd.DataFrame, *, title: str = "", percent: tuple[str, ...] = ()) -> None:
-        self.blocks.append(_table_block(frame, title=title, percent=percent))
-
-    def figure(self, fig: Any) -> None:
-        from markupsafe import Markup
-
-        fig.update_layout(**{k: v for k, v in _LAYOUT.items() if k != "height"})
-        if fig.layout.height is None:
-            fig.update_layout(height=_LAYOUT["height"])
-        html = fig.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False})
-        self.blocks.append({"kind": "figure", "html": Markup(html)})
-
-    def note(self, text: str) -> None:
-        self.blocks.append({"kind": "note", "text": text})
-
-
 # ---- formatting --------------------------------------------------------------------------------
-def _fmt(v: Any, *, percent: bool = False) -> str:
-    if v is None or (isinstance(v, float) and np.isnan(v)):
-        return "–"
-    if isinstance(v, (bool, np.bool_)):
-        return "yes" if v else "no"
-    if isinstance(v, (int, np.integer)):
-        return f"{int(v):,}"
-    if isinstance(v, (float, np.floating)):
-        if percent:
-            return f"{float(v):.1%}"
-        return f"{float(v):,.0f}" if abs(v) >= 1000 else f"{float(v):,.3g}" if abs(v) < 1 else f"{float(v):,.2f}"
-    if isinstance(v, (pd.Timestamp, dt.datetime)):
-        return f"{v:%Y-%m-%d %H:%M}"
-    return str(v)
-
-
-def _table_block(frame: pd.DataFrame, *, title: str, percent: tuple[str, ...]) -> dict[str, Any]:
-    cols = [str(c) for c in frame.columns]
-    numeric = [pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
-               for c in frame.columns]
-    rows = [[_fmt(v, percent=str(c) in percent) for c, v in zip(frame.columns, r, strict=True)]
-            for r in frame.itertuples(index=False, name=None)]
-    return {"kind": "table", "title": title, "columns": cols, "numeric": numeric, "rows": rows}
-
-
 def _money(v: float) -> str:
     return f"{v:,.0f}"
 
@@ -318,8 +260,6 @@ def _clv_checks(wh: Warehouse, s: Section) -> None:
 
 
 def _model(ws: Workspace, wh: Warehouse) -> Section | None:
-    import plotly.graph_objects as go
-
     if not (wh.has_table("churn_scores") and _rows(wh, "churn_scores")):
         return None
     s = Section("churn", "Churn model card",
@@ -333,7 +273,7 @@ def _model(ws: Workspace, wh: Warehouse) -> Section | None:
     if not path.is_file():
         s.note("No saved model (models/churn.joblib): the comparison of candidates is not shown.")
         return s
-    from crmine.predict import ModelSearch
+    from crmine.predict import ModelSearch, calibration_figure, gains_figure, importance_figure
 
     try:
         search = ModelSearch.load(path)
@@ -345,35 +285,11 @@ def _model(ws: Workspace, wh: Warehouse) -> Section | None:
     res = search.results_[cols].reset_index()
     res["best"] = res["candidate"] == search.best_
     s.table(res, title=f"Candidates compared (cross-validated; best: {search.best_})")
-    gains = search.gains_table()
-    x = np.concatenate([[0.0], gains["decile"].to_numpy() / len(gains)])
-    y = np.concatenate([[0.0], gains["cumulative_gains"].to_numpy()])
-    fig = go.Figure([go.Scatter(x=x, y=y, mode="lines+markers", name=search.best_),
-                     go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="random",
-                                line={"dash": "dot", "color": "grey"})])
-    fig.update_layout(title="Cumulative gains (out-of-fold)", xaxis_title="share of customers contacted",
-                      yaxis_title="share of churners reached", xaxis_tickformat=".0%", yaxis_tickformat=".0%")
-    s.figure(fig)
-    cal = getattr(search, "calibration_", {}).get(search.best_)
-    if isinstance(cal, pd.DataFrame) and {"mean_predicted", "observed_rate", "count"} <= set(cal.columns):
-        c = cal[cal["count"] > 0]
-        fig = go.Figure([go.Scatter(x=c["mean_predicted"], y=c["observed_rate"], mode="lines+markers",
-                                    name="observed", text=c["count"],
-                                    hovertemplate="predicted %{x:.2f}, observed %{y:.2f} (n=%{text:,})"
-                                                  "<extra></extra>"),
-                         go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfect",
-                                    line={"dash": "dot", "color": "grey"})])
-        fig.update_layout(title="Calibration (out-of-fold)", xaxis_title="mean predicted P(churn)",
-                          yaxis_title="observed churn rate")
-        s.figure(fig)
-    imp = getattr(search, "permutation_importance_", None)
-    if isinstance(imp, pd.DataFrame) and len(imp):
-        top = imp.head(10).iloc[::-1]
-        fig = go.Figure(go.Bar(x=top["importance"], y=top["feature"], orientation="h",
-                               error_x={"type": "data", "array": top.get("std")}, marker_color="#1f77b4"))
-        fig.update_layout(title="Top drivers (drop in held-out ROC AUC when shuffled)",
-                          xaxis_title="importance")
-        s.figure(fig)
+    s.figure(gains_figure(search).update_layout(yaxis_title="share of churners reached"))
+    s.figure(calibration_figure(search).update_layout(xaxis_title="mean predicted P(churn)",
+                                                      yaxis_title="observed churn rate"))
+    if len(search.permutation_importance_):
+        s.figure(importance_figure(search, top=10))
     return s
 
 
@@ -429,29 +345,15 @@ def build_report(ws: Workspace, /, *, path: str | os.PathLike | None = None) -> 
     >>> out.name.startswith("report-"), "Headline KPIs" in out.read_text(encoding="utf-8")
     (True, True)
     """
-    import jinja2
-    from plotly.offline import get_plotlyjs
-
     wh = ws.warehouse
     today = dt.date.today()
     target = Path(path) if path is not None else Path(ws.root) / "reports" / f"report-{today:%Y-%m-%d}.html"
     sections = [s for s in (build(ws, wh) for build in SECTIONS) if s is not None]
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    html = env.from_string(TEMPLATE).render(
+    html = render_page(
+        sections,
         title="crmine analysis report",
-        workspace=Path(ws.root).name,
-        generated=f"{dt.datetime.now():%Y-%m-%d %H:%M}",
-        version=__version__,
-        sections=sections,
-        plotlyjs=_safe_js(get_plotlyjs()),
+        subtitle=f"Workspace {Path(ws.root).name}",
+        footer="Built offline by crmine from the tables in the warehouse; no customer-level rows are shown.",
     )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(html, encoding="utf-8")
-    return target
+    return write_page(html, target)
 
-
-def _safe_js(js: str):
-    """The plotly bundle, marked safe for the template (it holds no ``</script``)."""
-    from markupsafe import Markup
-
-    return Markup(js.replace("</script", "<\\/script"))

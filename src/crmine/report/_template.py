@@ -1,4 +1,7 @@
-"""The report's HTML page: one inline jinja2 template (no package data file to ship)."""
+"""The HTML page of the report and the model card: one inline jinja2 template (no data file to ship).
+
+Rendered by :func:`crmine.report._page.render_page`; the page embeds plotly.js once, inline.
+"""
 
 from __future__ import annotations
 
@@ -44,7 +47,7 @@ TEMPLATE = """<!DOCTYPE html>
 <body>
 <header>
   <h1>{{ title }}</h1>
-  <p>Workspace {{ workspace }} &middot; generated {{ generated }} &middot; crmine {{ version }}</p>
+  <p>{{ subtitle }} &middot; generated {{ generated }} &middot; crmine {{ version }}</p>
 </header>
 <main>
 <nav class="toc"><h2>Contents</h2><ol>
@@ -69,7 +72,7 @@ TEMPLATE = """<!DOCTYPE html>
   {% endfor %}
 </section>
 {% endfor %}
-<footer>Built offline by crmine from the tables in the warehouse; no customer-level rows are shown.</footer>
+<footer>{{ footer }}</footer>
 </main>
 </body>
 </html>
