@@ -361,8 +361,11 @@ def model_target(directory: Dir,
                  name: Annotated[str, typer.Option(help="The model whose scores rank the list.")] = "churn",
                  purpose: Annotated[str, typer.Option(help="Consent purpose required.")] = "marketing",
                  channel: Annotated[str, typer.Option(help="Contact channel (consent is per channel).")] = "email",
-                 margin: Annotated[float, typer.Option(help="Value kept per retained customer.")] = 50.0,
-                 contact_cost: Annotated[float, typer.Option(help="Cost of one contact.")] = 1.0,
+                 margin: Annotated[float | None, typer.Option(
+                     help="Value of one positive outcome. Default: churn, each customer's lifetime "
+                          "value (clv_scores); response, the campaign's margin_per_response.")] = None,
+                 contact_cost: Annotated[float | None, typer.Option(
+                     help="Cost of one contact. Default: the campaign's cost_per_contact, else 1.")] = None,
                  budget: Annotated[float | None, typer.Option(help="Total contact budget.")] = None,
                  top_n: Annotated[int | None, typer.Option("--top-n", help="At most this many customers.")] = None,
                  as_json: AsJson = False) -> None:
@@ -377,6 +380,27 @@ def model_target(directory: Dir,
         console.print(f"{result.selected:,} customers selected, expected profit {result.expected_profit:,.0f}; "
                       f"{result.excluded_no_consent:,} left out for lack of {purpose}/{channel} consent. "
                       "Exported under exports/ and recorded in export_audit.")
+
+
+@model_app.command("drivers")
+def model_drivers(directory: Dir,
+                  kind: Annotated[str, typer.Option(help="churn, response or cross_sell.")] = "churn",
+                  campaign: Annotated[str | None, typer.Option(help="Response: the test campaign.")] = None,
+                  category: Annotated[str | None, typer.Option(help="Cross-sell: the product category.")] = None,
+                  horizon: Annotated[int, typer.Option(help="Churn / cross-sell horizon in days.")] = 180,
+                  top: Annotated[int, typer.Option(help="How many drivers to show.")] = 10,
+                  as_json: AsJson = False) -> None:
+    """What lies behind churn (or response): the model without the purchase-history columns that
+    merely restate it (recency, frequency, spend, tenure), its columns ranked by importance."""
+    table = crmine.open(directory).models.drivers(kind, campaign=campaign, category=category,
+                                                 horizon_days=horizon)
+    a = table.attrs
+    if as_json:
+        print(json.dumps({"model": a["model"], "roc_auc": a["roc_auc"], "left_out": a["left_out"],
+                          "drivers": table.head(top).to_dict(orient="records")}, indent=2))
+        return
+    _print_frame(table.head(top), title=f"Drivers of {kind} ({a['model']}, cross-validated ROC AUC "
+                                        f"{a['roc_auc']:.3f} without the purchase-history columns)")
 
 
 @app.command()
