@@ -76,6 +76,11 @@ def _churn(ws: Workspace) -> tuple[int, str]:
     return len(scores), f"best {search.best_}, AUC {search.results_.loc[search.best_, 'roc_auc_mean']:.3f}"
 
 
+def _drivers(ws: Workspace) -> tuple[int, str]:
+    table = ws.models.drivers()
+    return len(table), f"top: {', '.join(table.feature.head(3))}"
+
+
 def _targets(ws: Workspace) -> tuple[int, str]:
     t = ws.models.target(top_n=1000)
     return t.selected, f"{t.selected:,} selected, {t.excluded_no_consent:,} left out for consent"
@@ -94,6 +99,7 @@ STEPS: tuple[tuple[str, tuple[str, ...], Callable[[Workspace], tuple[int | None,
     ("segments", ("customers",), _segments),
     ("clv", ("identity",), _clv),
     ("churn", ("identity",), _churn),
+    ("drivers", ("identity",), _drivers),
     ("targets", ("churn", "clv"), _targets),
     # The report shows whatever is there, so it needs no step in particular; it comes last.
     ("report", (), _report),

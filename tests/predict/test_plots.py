@@ -138,7 +138,7 @@ def test_model_evaluate_writes_an_offline_model_card(tmp_path):
     html = out.read_text(encoding="utf-8")
     for name in (*ModelSearch(target="responded").candidates, "baseline"):
         assert re.search(rf"<td[^>]*>{name}</td>", html), name
-    for title in ("Candidates compared", "Cumulative gains", "Calibration of", "Top drivers"):
+    for title in ("Candidates compared", "Cumulative gains", "Calibration of", "Top predictors"):
         assert title in html
     for col in (
         "ROC AUC",

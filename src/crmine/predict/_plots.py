@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from crmine.errors import NotFittedError, SettingsError
+from crmine.schema import require_columns
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -171,7 +173,7 @@ def calibration_figure(search: ModelSearch, /, candidate: str | None = None) -> 
     return fig
 
 
-def importance_figure(search: ModelSearch, /, top: int = 10) -> go.Figure:
+def importance_figure(source: ModelSearch | pd.DataFrame, /, top: int = 10) -> go.Figure:
     """Horizontal bars of permutation importance, the biggest on top, with std error bars.
 
     Importance is the drop in held-out ROC AUC when a column is shuffled (see
@@ -179,8 +181,9 @@ def importance_figure(search: ModelSearch, /, top: int = 10) -> go.Figure:
 
     Parameters
     ----------
-    search
-        A fitted search.
+    source
+        A fitted search, or a table with columns feature, importance and std (such as the one
+        ``ws.models.drivers()`` returns).
     top
         How many features to show, the most important first.
 
@@ -192,11 +195,16 @@ def importance_figure(search: ModelSearch, /, top: int = 10) -> go.Figure:
     """
     import plotly.graph_objects as go
 
-    _require_fitted(search, "importance_figure")
+    if isinstance(source, pd.DataFrame):
+        require_columns(list(map(str, source.columns)), ["feature", "importance", "std"],
+                        where="Importance table")
+        table = source
+    else:
+        _require_fitted(source, "importance_figure")
+        table = source.permutation_importance_
     if not isinstance(top, int) or isinstance(top, bool) or top < 1:
         raise SettingsError(f"top must be a positive integer; received {top!r}.")
-    table = search.permutation_importance_.sort_values("importance", ascending=False, kind="stable")
-    table = table.head(top)
+    table = table.sort_values("importance", ascending=False, kind="stable").head(top)
     fig = go.Figure(
         go.Bar(
             x=table["importance"],
@@ -208,7 +216,7 @@ def importance_figure(search: ModelSearch, /, top: int = 10) -> go.Figure:
         )
     )
     fig.update_layout(
-        title="Top drivers (drop in held-out ROC AUC when shuffled)",
+        title="Top predictors (drop in held-out ROC AUC when shuffled)",
         xaxis_title="importance",
         yaxis={"autorange": "reversed"},
         height=max(320, 120 + 28 * len(table)),

@@ -290,6 +290,10 @@ def _model(ws: Workspace, wh: Warehouse) -> Section | None:
                                                       yaxis_title="observed churn rate"))
     if len(search.permutation_importance_):
         s.figure(importance_figure(search, top=10))
+    if wh.has_table("churn_drivers"):
+        drivers = _read(wh, wh.table("churn_drivers"), "churn drivers")
+        s.figure(importance_figure(drivers, top=10).update_layout(
+            title="What lies behind churn (a model without recency, frequency, spend and tenure)"))
     return s
 
 

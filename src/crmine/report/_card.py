@@ -122,7 +122,7 @@ def build_model_card(
 
     drivers = Section(
         "drivers",
-        "Top drivers",
+        "Top predictors",
         f"How much the held-out ROC AUC of {best} drops when one column is shuffled; the bars show "
         "the mean over repeats and the whiskers their standard deviation.",
     )
