@@ -72,6 +72,20 @@ def _rank_uniform(z: np.ndarray) -> np.ndarray:
     return (np.argsort(np.argsort(z, kind="stable"), kind="stable") + 0.5) / z.size
 
 
+def no_purchase_given_history(P: Persons) -> np.ndarray:
+    """P(no purchase in the 180 days after the window | the person's purchase history, lambda, p).
+
+    The best forecast anyone could make who sees what the data shows (repeat purchases K, last
+    purchase t_x, window T) and even knows the person's lambda and p, but not whether they have
+    dropped out: BG/NBD's P(alive | K, t_x, T) = 1 / (1 + [K > 0] p / (1 - p) (e^(lambda (T - t_x))
+    - 1)), times the chance an active person buys nothing, e^(-lambda h).
+    """
+    gap = np.minimum(P.lam * (P.T - P.t_x), 700.0)  # exp overflows past ~709; P(alive) is 0 there
+    odds_dead = np.where(P.K > 0, P.p / (1 - P.p) * np.expm1(gap), 0.0)
+    alive = 1.0 / (1.0 + odds_dead)
+    return 1.0 - alive * (1.0 - np.exp(-P.lam * P.horizon_weeks_180))
+
+
 def plant_purchases(P: Persons, rng: np.random.Generator, cal: Calendar) -> None:
     """Draw lambda, p, nu per person and the BG/NBD counts, dropout times and 180-day truth."""
     n = P.n
@@ -121,6 +135,8 @@ def plant_purchases(P: Persons, rng: np.random.Generator, cal: Calendar) -> None
     alive = ~P.dead
     P.churn_180 = np.where(alive, 1 - np.exp(-P.lam * P.p * h), 1.0)
     P.no_purchase_180 = np.where(alive, np.exp(-P.lam * h), 1.0)
+    P.horizon_weeks_180 = h
+    P.t_x = np.zeros(n)  # weeks from the first to the last purchase; filled with the orders
     P.expected_180 = np.where(alive, (1 - np.exp(-P.lam * P.p * h)) / P.p, 0.0)
     P.expected_window = (1 - np.exp(-P.lam * P.p * P.T)) / P.p  # E[X(T) | lambda, p]
 
@@ -294,6 +310,9 @@ def transaction_chunk(
     o_first = np.concatenate([np.ones(m, bool), np.zeros(rep_p.size + last.size, bool)])
     o_person = person[o_local]
     n_orders = o_person.size
+    last_purchase = np.zeros(m)
+    np.maximum.at(last_purchase, o_local, o_weeks)
+    P.t_x[lo:hi] = last_purchase
 
     # when and where
     t = cal.cal(P.op0[o_person] + 7.0 * o_weeks)

@@ -60,6 +60,7 @@ def write_truth(
             "alive_at_end": pa.array(~P.dead),
             "churn_prob_180d": pa.array(P.churn_180),
             "p_no_purchase_180d": pa.array(P.no_purchase_180),
+            "p_no_purchase_180d_given_history": pa.array(so.no_purchase_given_history(P)),
             "expected_purchases_180d": pa.array(P.expected_180),
             "n_interactions": pa.array(P.n_interactions),
             "service": pa.array(P.service),
@@ -146,6 +147,9 @@ def write_truth(
             },
             "horizon_days": 180,
             "churn_prob_180d": "alive at end: 1 - exp(-lambda * p * h); already dropped out: 1",
+            "p_no_purchase_180d": "alive at end: exp(-lambda * h); already dropped out: 1",
+            "p_no_purchase_180d_given_history": "1 - P(alive | K, t_x, T; lambda, p) * "
+            "(1 - exp(-lambda * h)): the best forecast from the visible history, knowing lambda and p",
         },
         "seasonality": {
             "month_factors": list(sp.MONTH_FACTORS),
