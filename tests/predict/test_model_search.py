@@ -167,3 +167,22 @@ def test_model_search_scoring_refuses_a_numeric_column_turned_text(simulated_sea
         simulated_search.predict_proba(rows)
     rows["x1"] = frame.head(50)["x1"].astype(str)  # numbers written as text still read as numbers
     np.testing.assert_allclose(simulated_search.predict_proba(rows), simulated_search.predict_proba(frame.head(50)))
+
+
+def test_model_search_scores_a_holdout_with_every_candidate():
+    from tests.predict.conftest import simulate_logistic
+
+    train, _ = simulate_logistic(3000, seed=11)
+    later, _ = simulate_logistic(2000, seed=12)  # same process, new customers
+    m = ModelSearch(target="responded", id_column="customer_id", candidates=("logistic",), cv=3).fit(
+        train, holdout=later
+    )
+    out = m.holdout_results_
+    assert list(out.index) == ["logistic", "baseline"]
+    expected = roc_auc_score(later["responded"] == "yes", m.predict_proba(later))
+    assert out.loc["logistic", "roc_auc"] == pytest.approx(expected)  # the refitted best, scored
+    assert out.loc["logistic", "roc_auc"] == pytest.approx(m.results_.loc["logistic", "roc_auc_mean"], abs=0.03)
+    with pytest.raises(SchemaError, match="Holdout frame holds one class of 'responded' only"):
+        ModelSearch(target="responded", candidates=("logistic",), cv=3).fit(
+            train, holdout=later.assign(responded="no")
+        )

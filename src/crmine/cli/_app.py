@@ -382,6 +382,27 @@ def model_target(directory: Dir,
                       "Exported under exports/ and recorded in export_audit.")
 
 
+@model_app.command("backtest")
+def model_backtest(directory: Dir,
+                   kind: Annotated[str, typer.Option(help="churn or cross_sell.")] = "churn",
+                   category: Annotated[str | None, typer.Option(help="Cross-sell: the product category.")] = None,
+                   horizon: Annotated[int, typer.Option(help="Horizon in days.")] = 180,
+                   as_json: AsJson = False) -> None:
+    """Out-of-time check: train as of one horizon ago, score the next period, compare with
+    cross-validation."""
+    search = crmine.open(directory).models.backtest(kind, category=category, horizon_days=horizon)
+    cv, out = search.results_, search.holdout_results_
+    table = [{"candidate": name, "cv_roc_auc": float(cv.loc[name, "roc_auc_mean"]),
+              "out_of_time_roc_auc": float(out.loc[name, "roc_auc"]),
+              "out_of_time_lift_top_decile": float(out.loc[name, "lift_top_decile"])} for name in out.index]
+    if as_json:
+        print(json.dumps({"best": search.best_, "candidates": table}, indent=2))
+        return
+    import pandas as pd
+
+    _print_frame(pd.DataFrame(table), title=f"{kind}: cross-validated vs out-of-time (best by CV: {search.best_})")
+
+
 @model_app.command("drivers")
 def model_drivers(directory: Dir,
                   kind: Annotated[str, typer.Option(help="churn, response or cross_sell.")] = "churn",

@@ -146,6 +146,25 @@ class ModelsNamespace:
         path = self._about_path(name)
         return json.loads(path.read_text()) if path.exists() else {"kind": "churn" if name == "churn" else None}
 
+    def backtest(self, kind: str = "churn", *, category: str | None = None, as_of: Any = None,
+                 horizon_days: int = 180, seed: int = 0, candidates: tuple[str, ...] = CANDIDATES) -> ModelSearch:
+        """Out-of-time validation: would a model trained one horizon ago have held up since?
+
+        Trains as :meth:`fit` would have ``horizon_days`` before ``as_of`` (features as of
+        ``as_of - 2 x horizon``, outcome in the horizon after), then scores the customers as of
+        ``as_of - horizon`` and compares with what they did in the last horizon. The returned
+        search has the cross-validated ``results_`` and the out-of-time ``holdout_results_``;
+        nothing is saved. Response models learn from one campaign and have no later period.
+        """
+        if kind not in ("churn", "cross_sell"):
+            raise SettingsError(f"A backtest compares two periods: kind must be churn or cross_sell, not {kind!r}.")
+        end = as_of_day(self._wh, as_of)
+        earlier = end - pd.Timedelta(days=horizon_days)
+        _, past, target = self._training(kind, None, None, category, earlier, horizon_days)
+        _, recent, _ = self._training(kind, None, None, category, end, horizon_days)
+        return ModelSearch(target=target, positive="yes", id_column="customer_id", candidates=candidates,
+                           seed=seed).fit(past, holdout=recent)
+
     def drivers(self, kind: str = "churn", *, campaign: str | None = None, response_type: str | None = None,
                 category: str | None = None, as_of: Any = None, horizon_days: int = 180,
                 seed: int = 0) -> pd.DataFrame:

@@ -153,16 +153,35 @@ class ModelSearch:
         if problems:
             raise SettingsError("ModelSearch settings are invalid: " + "; ".join(problems) + ".")
 
-    def fit(self, frame: pd.DataFrame, /) -> Self:
+    def fit(self, frame: pd.DataFrame, /, *, holdout: pd.DataFrame | None = None) -> Self:
         """Cross-validate every candidate and the baseline, then refit the best on all rows.
+
+        With ``holdout`` (rows with the same columns, typically a later period: out-of-time
+        validation), every candidate is also fitted on all of ``frame`` and scored on it; the
+        metrics are in ``holdout_results_``. The best is still chosen by cross-validation.
 
         Runs single-threaded (BLAS and OpenMP limited to one thread): on small shared machines
         gradient boosting's threads otherwise cost twenty times the time.
         """
         with threadpool_limits(limits=1):
-            return self._fit(frame)
+            return self._fit(frame, holdout)
 
-    def _fit(self, frame: pd.DataFrame) -> Self:
+    def _holdout_results(self, pipes: dict[str, Any], X: pd.DataFrame, y: np.ndarray,
+                         holdout: pd.DataFrame) -> pd.DataFrame:
+        """Each candidate fitted on all of (X, y) and scored on ``holdout``."""
+        self._check_frame(holdout, "Holdout frame")
+        require_columns(list(map(str, holdout.columns)), [self.target], where="Holdout frame")
+        y_out = holdout[self.target].map(lambda v: 1 if same_label(v, self.positive_) else 0).to_numpy(dtype=int)
+        if y_out.min() == y_out.max():
+            raise SchemaError(f"Holdout frame holds one class of {self.target!r} only; it cannot be scored.")
+        X_out = holdout[list(self.features_)]
+        rows = []
+        for name, pipe in pipes.items():
+            model = self.model_ if name == self.best_ else clone(pipe).fit(X, y)
+            rows.append({"candidate": name, **score_all(y_out, model.predict_proba(X_out)[:, 1])})
+        return pd.DataFrame(rows).set_index("candidate")
+
+    def _fit(self, frame: pd.DataFrame, holdout: pd.DataFrame | None = None) -> Self:
         self._validate_settings()
         if not isinstance(frame, pd.DataFrame):
             raise SchemaError(f"ModelSearch.fit needs a pandas DataFrame; received {type(frame).__name__}.")
@@ -241,6 +260,8 @@ class ModelSearch:
         held = clone(pipes[best]).fit(X_tr, y_tr)
         self.permutation_importance_ = importance_table(held, X_te, y_te, seed=self.seed)
         self.fingerprint_ = fingerprint(frame)
+        if holdout is not None:
+            self.holdout_results_ = self._holdout_results(pipes, X, y, holdout)
         return self
 
     # ---- using the fitted search -------------------------------------------------------------
@@ -336,7 +357,7 @@ class ModelSearch:
             "settings": self.get_params(),
             "features": dict(self.features_),
             "fingerprint": self.fingerprint_,
-            "state": {k: getattr(self, k) for k in _STATE},
+            "state": {k: getattr(self, k) for k in (*_STATE, "holdout_results_") if hasattr(self, k)},
         }
         joblib.dump(doc, Path(path))
 
