@@ -368,10 +368,13 @@ def model_target(directory: Dir,
                      help="Cost of one contact. Default: the campaign's cost_per_contact, else 1.")] = None,
                  budget: Annotated[float | None, typer.Option(help="Total contact budget.")] = None,
                  top_n: Annotated[int | None, typer.Option("--top-n", help="At most this many customers.")] = None,
+                 min_profit: Annotated[float | None, typer.Option(
+                     "--min-profit", help="Smallest expected profit listed (default: above 0).")] = None,
                  as_json: AsJson = False) -> None:
-    """A consented retention list ranked by expected profit, exported with an audit record."""
+    """A consented contact list ranked by expected profit, exported with an audit record."""
     result = crmine.open(directory).models.target(name, purpose=purpose, channel=channel, margin=margin,
-                                                  contact_cost=contact_cost, budget=budget, top_n=top_n)
+                                                  contact_cost=contact_cost, budget=budget, top_n=top_n,
+                                                  min_profit=min_profit)
     summary = {"selected": result.selected, "expected_profit": result.expected_profit,
                "excluded_no_consent": result.excluded_no_consent}
     if as_json:
