@@ -105,3 +105,31 @@ def test_formats_in_jsonl_and_parquet_load_like_csv(make_workspace, tmp_path):
         ("web", 2, "bad_type", "income"), ("web", 3, "malformed_row", None),
         ("staff", 3, "missing_required", "agent_id"),
     }
+
+
+@pytest.mark.parametrize("engine", ENGINES, indirect=True)
+def test_jsonl_key_first_seen_in_a_later_batch_is_loaded(make_workspace, engine, monkeypatch):
+    from crmine.io import _read
+
+    monkeypatch.setattr(_read, "_BATCH_ROWS", 2)  # batches of 2 records
+    toml = """
+    [sources.web]
+    table = "customers"
+    path = "sources/web.jsonl"
+    source_system = "web"
+    [sources.web.columns]
+    customer_id = "id"
+    income = "annual_income"
+    email = 'e"mail'
+    """
+    jsonl = (
+        '{"id": "W1"}\n{"id": "W2"}\n{"id": "W3", "annual_income": 41000}\n'
+        '{"id": "W4", "e\\"mail": "a@b.example"}\n{"id": "W5", "annual_income": "x"}\n'
+    )
+    ws = crmine.init(make_workspace(toml, {"web.jsonl": jsonl}, engine=engine))
+    (r,) = ws.ingest.run()
+    assert (r.read, r.loaded, r.quarantined) == (5, 4, 1)
+    got = ws.warehouse.execute(ws.table("customers").select("customer_id", "income", "email")).set_index("customer_id")
+    assert got.loc["W3", "income"] == 41000 and got.loc["W4", "email"] == "a@b.example"
+    assert got.income.isna().sum() == 3
+    assert _quarantine_set(ws) == {("web", 5, "bad_type", "income")}
