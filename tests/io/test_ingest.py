@@ -133,3 +133,19 @@ def test_jsonl_key_first_seen_in_a_later_batch_is_loaded(make_workspace, engine,
     assert got.loc["W3", "income"] == 41000 and got.loc["W4", "email"] == "a@b.example"
     assert got.income.isna().sum() == 3
     assert _quarantine_set(ws) == {("web", 5, "bad_type", "income")}
+
+
+@pytest.mark.parametrize("engine", ENGINES, indirect=True)
+def test_a_failed_load_leaves_no_scratch_table_and_changes_nothing(make_workspace, engine):
+    from crmine.errors import ExpressionError
+
+    toml = TOML.replace("[sources.orders.derive]", "[sources.orders.derive]\nbroken = \"quantty * 2\"")
+    ws = crmine.init(make_workspace(toml, FILES, engine=engine))
+    with pytest.raises(ExpressionError, match=r"In \[sources.orders.derive\] broken: unknown column 'quantty' "
+                                              r"\(did you mean 'quantity'\?\)"):
+        ws.ingest.run()
+    # The sources before it loaded; orders left neither rows nor its scratch tables.
+    assert ws.status()["tables"]["transactions"] == 0
+    assert {ld["source"] for ld in ws.status()["loads"]} == {"crm", "catalogue"}
+    leftovers = [t for t in ws.warehouse.con.list_tables() if t.startswith(("_stage_", "_typed_", "_checked_"))]
+    assert leftovers == []
