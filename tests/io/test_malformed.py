@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 import crmine
 from crmine.errors import CrmineError, SourceError
+from tests.conftest import ENGINES
 
 TOML = """
 [sources.staff]
@@ -51,6 +52,22 @@ def test_invalid_utf8_and_ragged_rows_are_quarantined_by_line(make_workspace):
     assert (r.read, r.loaded, r.quarantined) == (5, 2, 3)
     q = ws.ingest.quarantine()
     assert sorted(zip(q.line, q.reason, strict=True)) == [(3, "malformed_row"), (4, "malformed_row"), (5, "malformed_row")]
+
+
+@pytest.mark.parametrize("engine", ENGINES, indirect=True)
+def test_line_numbers_count_line_breaks_inside_quoted_values(make_workspace, engine):
+    # Physical lines: 1 header, 2-3 A1, 4 A2 (bad), 5-7 A3, 8-9 A4 (ragged, spans two lines),
+    # 10 A5 (bad), 11 A6.
+    content = (
+        'agent_id,team,hired\nA1,"two\nlines",2020-01-01\nA2,x,not-a-date\nA3,"three\nline\nteam",2021-02-02\n'
+        'A4,"ragged\nrow",2022-03-03,extra\nA5,y,2023-13-45\nA6,z,2024-04-04\n'
+    )
+    ws = crmine.init(make_workspace(TOML, {"staff.csv": content}, engine=engine))
+    (r,) = ws.ingest.run()
+    assert (r.read, r.loaded, r.quarantined) == (6, 3, 3)
+    q = ws.ingest.quarantine().sort_values("line")
+    assert list(zip(q.line, q.reason, strict=True)) == [(4, "bad_type"), (8, "malformed_row"), (10, "bad_type")]
+    assert q.record.iloc[1].startswith("A4,") and "ragged" in q.record.iloc[1]  # the raw text is kept
 
 
 def test_latin1_file_reads_with_declared_encoding(make_workspace):

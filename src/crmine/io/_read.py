@@ -123,7 +123,7 @@ def _stage_csv_duckdb(wh: Warehouse, source: SourceSettings, path: Path, table: 
             "declared encoding."
         ) from None
     rejects = raw.execute(
-        "SELECT line, error_type, column_idx FROM temp._crmine_rejects ORDER BY line"
+        "SELECT line, error_type, column_idx, csv_line FROM temp._crmine_rejects ORDER BY line"
     ).fetchall()
     if rejects:
         # Good record k then sits on line k + 1 + the number of rejected lines before it; the i-th
@@ -131,7 +131,7 @@ def _stage_csv_duckdb(wh: Warehouse, source: SourceSettings, path: Path, table: 
         raw.execute("CREATE OR REPLACE TEMP TABLE _crmine_shift(thr BIGINT, n BIGINT)")
         raw.executemany(
             "INSERT INTO _crmine_shift VALUES (?, ?)",
-            [(line - i - 1, i) for i, (line, _, _) in enumerate(rejects, start=1)],
+            [(line - i - 1, i) for i, (line, *_) in enumerate(rejects, start=1)],
         )
         raw.execute(
             f'CREATE OR REPLACE TEMP TABLE "{table}" AS SELECT s.* REPLACE ('
@@ -139,12 +139,49 @@ def _stage_csv_duckdb(wh: Warehouse, source: SourceSettings, path: Path, table: 
             f'FROM "{table}" s ASOF LEFT JOIN _crmine_shift r ON s.{REC} > r.thr'
         )
     columns = tuple(c for c in wh.con.table(table).columns if c not in (LINE, REC))
-    texts = _lines_of(path, {line for line, _, _ in rejects}, source.encoding)
+    first_line = _physical_lines(raw, table, columns, rejects)
+    reject_lines = [first_line.get(line, line) for line, *_ in rejects]
+    texts = _lines_of(path, set(reject_lines), source.encoding)
     out = tuple(
-        Reject(int(line), "malformed_row", _REJECT_DETAIL.get(kind, kind.lower()), texts.get(line, ""))
-        for line, kind, _ in rejects
+        Reject(int(at), "malformed_row", _REJECT_DETAIL.get(kind, kind.lower()), texts.get(at, ""))
+        for at, (_, kind, *_) in zip(reject_lines, rejects, strict=True)
     )
     return Staged(table, out, columns)
+
+
+def _physical_lines(raw, table: str, columns: tuple[str, ...], rejects: list[tuple]) -> dict[int, int]:
+    """Fix line numbers when quoted values hold line breaks; return {record line: first line} of rejects.
+
+    DuckDB numbers records, so up to here ``_line`` is the record's ordinal + 1 (the header). A
+    record really starts that many lines down plus every line break inside the records before it,
+    good or rejected. Files without such breaks (nearly all) cost one scan and are left as they are.
+    """
+    quoted = [f'"{c.replace(chr(34), chr(34) * 2)}"' for c in columns]
+    if not quoted:
+        return {}
+    breaks = " + ".join(f"coalesce(length({c}) - length(replace({c}, chr(10), '')), 0)" for c in quoted)
+    rejected = [(line - 1, (text or "").count("\n")) for line, _, _, text in rejects]
+    anywhere = " OR ".join(f"contains({c}, chr(10))" for c in quoted)
+    if not raw.execute(f'SELECT count(*) FROM "{table}" WHERE {anywhere}').fetchone()[0] and not any(
+        n for _, n in rejected
+    ):
+        return {}
+    raw.execute(f'CREATE OR REPLACE TEMP TABLE _crmine_breaks AS SELECT {LINE} - 1 AS o, {breaks} AS n FROM "{table}"')
+    if rejected:
+        raw.executemany("INSERT INTO _crmine_breaks VALUES (?, ?)", rejected)
+    raw.execute(
+        "CREATE OR REPLACE TEMP TABLE _crmine_lines AS SELECT o, o + 1 + coalesce(sum(n) OVER "
+        "(ORDER BY o ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS first FROM _crmine_breaks"
+    )
+    raw.execute(
+        f'CREATE OR REPLACE TEMP TABLE "{table}" AS SELECT s.* REPLACE (l.first AS {LINE}) '
+        f'FROM "{table}" s JOIN _crmine_lines l ON s.{LINE} - 1 = l.o ORDER BY s.{REC}'
+    )
+    fixed = dict(raw.execute("SELECT o + 1, first FROM _crmine_lines WHERE o IN (SELECT unnest(?))",
+                             [[o for o, _ in rejected]]).fetchall())
+    raw.execute("DROP TABLE IF EXISTS _crmine_breaks")
+    raw.execute("DROP TABLE IF EXISTS _crmine_lines")
+    return fixed
 
 
 _REJECT_DETAIL = {
