@@ -217,6 +217,33 @@ def test_cross_sell_and_lookalike(ws):
     assert look.similarity.is_monotonic_decreasing
 
 
+def test_lookalike_of_half_a_planted_segment_finds_the_other_half(ws, tmp_path):
+    # Seed: a random half of one planted segment. Its other half should crowd the top of the
+    # ranking, far above its share of the customers outside the seed.
+    table = ws.warehouse.execute(ws.table("customer_table").select("customer_id"))
+    truth = _truth_by_customer(ws, pd.Index(table.customer_id)).dropna(subset=["segment"])
+    members = truth.index[truth.segment == truth.segment.value_counts().index[0]].to_numpy()
+    rng = np.random.default_rng(0)
+    seed = rng.choice(members, size=len(members) // 2, replace=False)
+    pd.DataFrame({"customer_id": seed}).to_csv(tmp_path / "seed.csv", index=False)
+    out = CliRunner().invoke(app, ["lookalike", str(ws.root), "--ids", str(tmp_path / "seed.csv"),
+                                   "--top-n", "200", "--json"])
+    assert out.exit_code == 0, out.output
+    ranked = pd.DataFrame(json.loads(out.stdout))
+    held_out = set(members) - set(seed)
+    assert not set(ranked.customer_id) & set(seed)
+    base_rate = len(held_out) / (len(truth) - len(seed))
+    hit_rate = ranked.customer_id.isin(held_out).mean()
+    print(f"\nlookalike: {hit_rate:.2f} of the top 200 are held-out members; base rate {base_rate:.2f}")
+    assert hit_rate > 2 * base_rate
+    gold = CliRunner().invoke(app, ["lookalike", str(ws.root), "--gold", "--top-n", "20", "--json"])
+    assert gold.exit_code == 0, gold.output
+    assert len(json.loads(gold.stdout)) == 20
+    both = CliRunner().invoke(app, ["lookalike", str(ws.root), "spend > 10", "--gold"])
+    assert isinstance(both.exception, crmine.errors.SettingsError)  # `crmine` prints it as one error line
+    assert str(both.exception) == "Give the seed one way: a condition, --ids FILE or --gold."
+
+
 def test_model_errors_name_what_is_missing(ws):
     from crmine.errors import SettingsError, WorkspaceError
 

@@ -313,6 +313,8 @@ def model_fit(path: Annotated[Path, typer.Argument(help="A CSV/Parquet file, or 
               horizon: Annotated[int, typer.Option(help="Churn / cross-sell horizon in days (workspaces).")] = 180,
               kind: Annotated[str, typer.Option(help="Workspaces: churn, response or cross_sell.")] = "churn",
               campaign: Annotated[str | None, typer.Option(help="Response: the test campaign to learn from.")] = None,
+              response_type: Annotated[str | None, typer.Option(
+                  help="Response: count only this response type (e.g. purchase); default any.")] = None,
               category: Annotated[str | None, typer.Option(help="Cross-sell: the product category.")] = None,
               as_json: AsJson = False) -> None:
     """Fit the best model: on a file (save with --out), or on a workspace without look-ahead
@@ -320,7 +322,8 @@ def model_fit(path: Annotated[Path, typer.Argument(help="A CSV/Parquet file, or 
     from crmine.errors import SettingsError
 
     if path.is_dir():
-        search = crmine.open(path).models.fit(kind=kind, campaign=campaign, category=category, horizon_days=horizon)
+        search = crmine.open(path).models.fit(kind=kind, campaign=campaign, response_type=response_type,
+                                              category=category, horizon_days=horizon)
     else:
         if out is None:
             raise SettingsError("Say where to save the model with --out MODEL.joblib.")
@@ -437,10 +440,27 @@ def report(directory: Dir,
 
 @app.command()
 def lookalike(directory: Dir,
-              seed: Annotated[str, typer.Argument(help="The seed customers, as a condition, e.g. \"spend > 2000\".")],
+              seed: Annotated[str | None, typer.Argument(
+                  help="The seed customers, as a condition, e.g. \"spend > 2000\".")] = None,
+              ids: Annotated[Path | None, typer.Option(
+                  "--ids", help="Or: a CSV/Parquet file whose customer_id column lists the seed.")] = None,
+              gold: Annotated[bool, typer.Option(
+                  "--gold", help="Or: the gold list of key customers (top 20% by profit).")] = False,
               top_n: Annotated[int, typer.Option("--top-n")] = 1000, as_json: AsJson = False) -> None:
     """Rank the customers outside a seed group by their resemblance to it (table lookalike_scores)."""
-    scores = crmine.open(directory).models.lookalike(seed, top_n=top_n)
+    from crmine.errors import SettingsError
+    from crmine.schema import require_columns
+
+    if sum(x is not None and x is not False for x in (seed, ids, gold)) != 1:
+        raise SettingsError("Give the seed one way: a condition, --ids FILE or --gold.")
+    ws = crmine.open(directory)
+    if ids is not None:
+        frame = _read_table(ids)
+        require_columns(list(map(str, frame.columns)), ["customer_id"], where=str(ids))
+        seed = frame["customer_id"].astype(str).tolist()
+    elif gold:
+        seed = ws.segments.key_customers().gold["customer_id"].astype(str).tolist()
+    scores = ws.models.lookalike(seed, top_n=top_n)
     if as_json:
         print(scores.to_json(orient="records"))
     else:
