@@ -10,6 +10,7 @@ that takes the raw columns.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Hashable, Sequence
 from pathlib import Path
@@ -183,8 +184,9 @@ class ModelSearch:
         validation), every candidate is also fitted on all of ``frame`` and scored on it; the
         metrics are in ``holdout_results_``. The best is still chosen by cross-validation.
 
-        Runs single-threaded (BLAS and OpenMP limited to one thread): on small shared machines
-        gradient boosting's threads otherwise cost twenty times the time.
+        Fitting runs single-threaded (BLAS and OpenMP limited to one thread): on small shared
+        machines gradient boosting's threads otherwise cost twenty times the time. Scoring uses
+        every core.
         """
         with threadpool_limits(limits=1):
             return self._fit(frame, holdout)
@@ -281,7 +283,9 @@ class ModelSearch:
             X, y, test_size=0.2, stratify=y, random_state=self.seed
         )
         held = clone(pipes[best]).fit(X_tr, y_tr)
-        self.permutation_importance_ = importance_table(held, X_te, y_te, seed=self.seed)
+        # Shuffled copies are scored in a few large batches, which gain from every core.
+        with threadpool_limits(limits=os.cpu_count()):
+            self.permutation_importance_ = importance_table(held, X_te, y_te, seed=self.seed)
         self.fingerprint_ = fingerprint(frame)
         if holdout is not None:
             self.holdout_results_ = self._holdout_results(pipes, X, y, holdout)
@@ -325,8 +329,7 @@ class ModelSearch:
         """P(positive) per row, indexed by ``id_column`` when it was given."""
         self._check_fitted()
         self._check_frame(frame, "Frame to score")
-        with threadpool_limits(limits=1):
-            p = self.model_.predict_proba(frame[list(self.features_)])[:, 1]
+        p = self.model_.predict_proba(frame[list(self.features_)])[:, 1]
         return pd.Series(p, index=self._index(frame), name="probability")
 
     def reasons(self, frame: pd.DataFrame, /, *, top: int = 3) -> pd.DataFrame:
@@ -341,8 +344,8 @@ class ModelSearch:
             raise SettingsError(f"top must be a positive integer; received {top!r}.")
         self._check_frame(frame, "Frame to explain")
         X = frame[list(self.features_)]
-        with threadpool_limits(limits=1):
-            out = reason_table(self.model_, X, self.reference_, list(self.features_), top=top)
+        # Unlike fitting, scoring large batches gains from every core.
+        out = reason_table(self.model_, X, self.reference_, list(self.features_), top=top)
         out.index = self._index(frame)
         return out
 
