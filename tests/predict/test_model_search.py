@@ -186,3 +186,13 @@ def test_model_search_scores_a_holdout_with_every_candidate():
         ModelSearch(target="responded", candidates=("logistic",), cv=3).fit(
             train, holdout=later.assign(responded="no")
         )
+
+
+def test_baseline_rank_auc_equals_sklearn_with_ties():
+    from crmine.predict._baseline import _auc
+
+    rng = np.random.default_rng(3)
+    y = (rng.random(5000) < 0.2).astype(float)
+    x = np.round(rng.normal(size=5000) + 0.7 * y, 1)  # many ties
+    assert _auc(y, x) == pytest.approx(roc_auc_score(y, x), abs=1e-12)
+    assert _auc(np.zeros(10), np.arange(10.0)) == 0.5
