@@ -196,3 +196,14 @@ def test_baseline_rank_auc_equals_sklearn_with_ties():
     x = np.round(rng.normal(size=5000) + 0.7 * y, 1)  # many ties
     assert _auc(y, x) == pytest.approx(roc_auc_score(y, x), abs=1e-12)
     assert _auc(np.zeros(10), np.arange(10.0)) == 0.5
+
+
+def test_model_search_reports_progress_per_fold(simulated):
+    frame, _ = simulated
+    calls = []
+    ModelSearch(target="responded", id_column="customer_id", candidates=("logistic",), cv=3).fit(
+        frame.head(600), progress=lambda step, done, total: calls.append((step, done, total))
+    )
+    # 3 folds x (logistic + baseline), then the refit of the best.
+    assert [c[1] for c in calls] == list(range(1, 8)) and {c[2] for c in calls} == {7}
+    assert calls[0][0] == "logistic, fold 1 of 3" and calls[-1][0].startswith("refitted ")

@@ -270,7 +270,9 @@ def _search(path: Path, target: str | None, positive: str | None, id_col: str | 
 
     if not target:
         raise SettingsError(f"Say which column of {path.name} to predict with --target COLUMN.")
-    return ModelSearch(target=target, positive=positive, id_column=id_col).fit(_read_table(path))
+    frame = _read_table(path)
+    with _progress("model") as update:
+        return ModelSearch(target=target, positive=positive, id_column=id_col).fit(frame, progress=update)
 
 
 def _candidates(search) -> list[dict]:
@@ -322,8 +324,9 @@ def model_fit(path: Annotated[Path, typer.Argument(help="A CSV/Parquet file, or 
     from crmine.errors import SettingsError
 
     if path.is_dir():
-        search = crmine.open(path).models.fit(kind=kind, campaign=campaign, response_type=response_type,
-                                              category=category, horizon_days=horizon)
+        with _progress("model") as update:
+            search = crmine.open(path).models.fit(kind=kind, campaign=campaign, response_type=response_type,
+                                                  category=category, horizon_days=horizon, progress=update)
     else:
         if out is None:
             raise SettingsError("Say where to save the model with --out MODEL.joblib.")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import getpass
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ from crmine.predict._monitor import psi_table
 from crmine.predict._search import CANDIDATES, ModelSearch
 from crmine.predict._targeting import TargetList, target_list
 from crmine.warehouse import Warehouse
+
+Progress = Callable[[str, int, int], None]
 
 __all__ = ["ModelsNamespace", "churn_training_frame", "cross_sell_training_frame", "response_training_frame"]
 
@@ -123,12 +126,12 @@ class ModelsNamespace:
 
     def fit(self, *, kind: str = "churn", campaign: str | None = None, response_type: str | None = None,
             category: str | None = None, as_of: Any = None, horizon_days: int = 180, seed: int = 0,
-            candidates: tuple[str, ...] = CANDIDATES) -> ModelSearch:
+            candidates: tuple[str, ...] = CANDIDATES, progress: Progress | None = None) -> ModelSearch:
         """Train candidates for ``kind`` (churn, response to ``campaign``, cross-sell of ``category``)
         on the past only, keep the best, and save it under ``models/``."""
         name, frame, target = self._training(kind, campaign, response_type, category, as_of, horizon_days)
         search = ModelSearch(target=target, positive="yes", id_column="customer_id", candidates=candidates,
-                             seed=seed).fit(frame)
+                             seed=seed).fit(frame, progress=progress)
         self._path(name).parent.mkdir(parents=True, exist_ok=True)
         search.save(self._path(name))
         frame.sample(n=min(len(frame), 20_000), random_state=seed).to_parquet(self._reference_path(name), index=False)

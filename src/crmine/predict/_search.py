@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 from typing import Any, Self
 
@@ -177,19 +177,21 @@ class ModelSearch:
         if problems:
             raise SettingsError("ModelSearch settings are invalid: " + "; ".join(problems) + ".")
 
-    def fit(self, frame: pd.DataFrame, /, *, holdout: pd.DataFrame | None = None) -> Self:
+    def fit(self, frame: pd.DataFrame, /, *, holdout: pd.DataFrame | None = None,
+            progress: Callable[[str, int, int], None] | None = None) -> Self:
         """Cross-validate every candidate and the baseline, then refit the best on all rows.
 
         With ``holdout`` (rows with the same columns, typically a later period: out-of-time
         validation), every candidate is also fitted on all of ``frame`` and scored on it; the
         metrics are in ``holdout_results_``. The best is still chosen by cross-validation.
+        ``progress(step, done, total)`` is called after each fold of each candidate.
 
         Fitting runs single-threaded (BLAS and OpenMP limited to one thread): on small shared
         machines gradient boosting's threads otherwise cost twenty times the time. Scoring uses
         every core.
         """
         with threadpool_limits(limits=1):
-            return self._fit(frame, holdout)
+            return self._fit(frame, holdout, progress or (lambda step, done, total: None))
 
     def _holdout_results(self, pipes: dict[str, Any], X: pd.DataFrame, y: np.ndarray,
                          holdout: pd.DataFrame) -> pd.DataFrame:
@@ -206,7 +208,8 @@ class ModelSearch:
             rows.append({"candidate": name, **score_all(y_out, model.predict_proba(X_out)[:, 1])})
         return pd.DataFrame(rows).set_index("candidate")
 
-    def _fit(self, frame: pd.DataFrame, holdout: pd.DataFrame | None = None) -> Self:
+    def _fit(self, frame: pd.DataFrame, holdout: pd.DataFrame | None,
+             progress: Callable[[str, int, int], None]) -> Self:
         self._validate_settings()
         if not isinstance(frame, pd.DataFrame):
             raise SchemaError(f"ModelSearch.fit needs a pandas DataFrame; received {type(frame).__name__}.")
@@ -244,7 +247,8 @@ class ModelSearch:
         oof = {name: np.empty(len(y)) for name in pipes}
         per_fold: dict[str, list[dict[str, float]]] = {name: [] for name in pipes}
         seconds = dict.fromkeys(pipes, 0.0)
-        for train, test in folds.split(X, y):
+        total, done = self.cv * len(pipes) + 1, 0
+        for fold, (train, test) in enumerate(folds.split(X, y), start=1):
             for name, pipe in pipes.items():
                 t0 = time.perf_counter()
                 est = clone(pipe).fit(X.iloc[train], y[train])
@@ -252,6 +256,8 @@ class ModelSearch:
                 seconds[name] += time.perf_counter() - t0
                 oof[name][test] = p
                 per_fold[name].append(score_all(y[test], p))
+                done += 1
+                progress(f"{name}, fold {fold} of {self.cv}", done, total)
 
         rows = []
         for name in pipes:
@@ -289,6 +295,7 @@ class ModelSearch:
         self.fingerprint_ = fingerprint(frame)
         if holdout is not None:
             self.holdout_results_ = self._holdout_results(pipes, X, y, holdout)
+        progress(f"refitted {best}, explained", total, total)
         return self
 
     # ---- using the fitted search -------------------------------------------------------------
