@@ -70,6 +70,16 @@ def test_line_numbers_count_line_breaks_inside_quoted_values(make_workspace, eng
     assert q.record.iloc[1].startswith("A4,") and "ragged" in q.record.iloc[1]  # the raw text is kept
 
 
+def test_adjacent_rejects_and_a_blank_line_keep_their_lines(make_workspace):
+    # Found by the property test below: rows were duplicated and lines shifted here.
+    ws, r = _load(make_workspace, b"agent_id\nA1,x\nA1,x\n\nA1,x")
+    assert (r.read, r.loaded, r.quarantined) == (4, 0, 4)
+    q = ws.ingest.quarantine().sort_values("line")
+    assert list(zip(q.line, q.reason, strict=True)) == [
+        (2, "malformed_row"), (3, "malformed_row"), (4, "missing_required"), (5, "malformed_row"),
+    ]
+
+
 def test_latin1_file_reads_with_declared_encoding(make_workspace):
     toml = TOML + 'encoding = "latin-1"\n'
     ws = crmine.init(make_workspace(toml, {"staff.csv": "agent_id,team\nA1,Café\n".encode("latin-1")}))
@@ -102,4 +112,6 @@ def test_any_bytes_give_an_error_or_a_reconciled_load(make_workspace, body, head
     st_ = ws.status()
     assert st_["tables"]["employees"] == r.loaded
     assert st_["tables"]["quarantine"] == r.quarantined
+    lines = ws.ingest.quarantine().line
+    assert lines.is_unique and (lines >= 1).all()  # one reason per line, each a real line
     ws.close()

@@ -122,8 +122,11 @@ def _stage_csv_duckdb(wh: Warehouse, source: SourceSettings, path: Path, table: 
             "Check the delimiter (`delimiter`), the quoting, and that the file is text in the "
             "declared encoding."
         ) from None
+    # DuckDB reports each broken rule; a record that breaks two (bad encoding and too few fields)
+    # is still one rejected record, with both reasons in its detail.
     rejects = raw.execute(
-        "SELECT line, error_type, column_idx, csv_line FROM temp._crmine_rejects ORDER BY line"
+        "SELECT line, string_agg(DISTINCT error_type, '|' ORDER BY error_type), min(column_idx), "
+        "first(csv_line) FROM temp._crmine_rejects GROUP BY line ORDER BY line"
     ).fetchall()
     if rejects:
         # Good record k then sits on line k + 1 + the number of rejected lines before it; the i-th
@@ -136,21 +139,24 @@ def _stage_csv_duckdb(wh: Warehouse, source: SourceSettings, path: Path, table: 
         raw.execute(
             f'CREATE OR REPLACE TEMP TABLE "{table}" AS SELECT s.* REPLACE ('
             f"s.{REC} + 1 + coalesce(r.n, 0) AS {LINE}) "
-            f'FROM "{table}" s ASOF LEFT JOIN _crmine_shift r ON s.{REC} > r.thr'
+            # Adjacent rejects share a threshold; the last of them (the largest count) applies.
+            f'FROM "{table}" s ASOF LEFT JOIN (SELECT thr, max(n) AS n FROM _crmine_shift GROUP BY thr) r '
+            f"ON s.{REC} > r.thr"
         )
     columns = tuple(c for c in wh.con.table(table).columns if c not in (LINE, REC))
     first_line = _physical_lines(raw, table, columns, rejects)
     reject_lines = [first_line.get(line, line) for line, *_ in rejects]
     texts = _lines_of(path, set(reject_lines), source.encoding)
     out = tuple(
-        Reject(int(at), "malformed_row", _REJECT_DETAIL.get(kind, kind.lower()), texts.get(at, ""))
-        for at, (_, kind, *_) in zip(reject_lines, rejects, strict=True)
+        Reject(int(at), "malformed_row", "; ".join(_REJECT_DETAIL.get(k, k.lower()) for k in kinds.split("|")),
+               texts.get(at, ""))
+        for at, (_, kinds, *_) in zip(reject_lines, rejects, strict=True)
     )
     return Staged(table, out, columns)
 
 
 def _physical_lines(raw, table: str, columns: tuple[str, ...], rejects: list[tuple]) -> dict[int, int]:
-    """Fix line numbers when quoted values hold line breaks; return {record line: first line} of rejects.
+    """Fix line numbers when quoted values hold line breaks; return {DuckDB's line: first line} of rejects.
 
     DuckDB numbers records, so up to here ``_line`` is the record's ordinal + 1 (the header). A
     record really starts that many lines down plus every line break inside the records before it,
@@ -160,25 +166,33 @@ def _physical_lines(raw, table: str, columns: tuple[str, ...], rejects: list[tup
     if not quoted:
         return {}
     breaks = " + ".join(f"coalesce(length({c}) - length(replace({c}, chr(10), '')), 0)" for c in quoted)
-    rejected = [(line - 1, (text or "").count("\n")) for line, _, _, text in rejects]
+    # DuckDB may hand a reject's text with the blank line before it; only breaks inside count.
+    rejected = [(line - 1, (text or "").lstrip("\r\n").count("\n")) for line, _, _, text in rejects]
     anywhere = " OR ".join(f"contains({c}, chr(10))" for c in quoted)
     if not raw.execute(f'SELECT count(*) FROM "{table}" WHERE {anywhere}').fetchone()[0] and not any(
         n for _, n in rejected
     ):
         return {}
-    raw.execute(f'CREATE OR REPLACE TEMP TABLE _crmine_breaks AS SELECT {LINE} - 1 AS o, {breaks} AS n FROM "{table}"')
-    if rejected:
-        raw.executemany("INSERT INTO _crmine_breaks VALUES (?, ?)", rejected)
+    # Rows are keyed by (kind, key): a staged record by its _rec, a reject by its position, so that
+    # two records DuckDB gave the same number (it can, around blank lines) never merge.
     raw.execute(
-        "CREATE OR REPLACE TEMP TABLE _crmine_lines AS SELECT o, o + 1 + coalesce(sum(n) OVER "
-        "(ORDER BY o ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS first FROM _crmine_breaks"
+        f"CREATE OR REPLACE TEMP TABLE _crmine_breaks AS SELECT 0 AS kind, {REC} AS key, {LINE} - 1 AS o, "
+        f'{breaks} AS n FROM "{table}"'
+    )
+    if rejected:
+        raw.executemany("INSERT INTO _crmine_breaks VALUES (1, ?, ?, ?)",
+                        [(i, o, n) for i, (o, n) in enumerate(rejected)])
+    raw.execute(
+        "CREATE OR REPLACE TEMP TABLE _crmine_lines AS SELECT kind, key, o + 1 + coalesce(sum(n) OVER "
+        "(ORDER BY o, kind, key ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS first "
+        "FROM _crmine_breaks"
     )
     raw.execute(
         f'CREATE OR REPLACE TEMP TABLE "{table}" AS SELECT s.* REPLACE (l.first AS {LINE}) '
-        f'FROM "{table}" s JOIN _crmine_lines l ON s.{LINE} - 1 = l.o ORDER BY s.{REC}'
+        f'FROM "{table}" s JOIN _crmine_lines l ON l.kind = 0 AND s.{REC} = l.key ORDER BY s.{REC}'
     )
-    fixed = dict(raw.execute("SELECT o + 1, first FROM _crmine_lines WHERE o IN (SELECT unnest(?))",
-                             [[o for o, _ in rejected]]).fetchall())
+    by_position = dict(raw.execute("SELECT key, first FROM _crmine_lines WHERE kind = 1").fetchall())
+    fixed = {line: by_position[i] for i, (line, *_) in enumerate(rejects)}
     raw.execute("DROP TABLE IF EXISTS _crmine_breaks")
     raw.execute("DROP TABLE IF EXISTS _crmine_lines")
     return fixed
