@@ -89,11 +89,12 @@ def test_model_search_text_target_minority_rule():
     n = 300
     x = rng.normal(size=n)
     label = np.where(x + rng.normal(size=n) > 1.0, "left", "stayed")
-    frame = pd.DataFrame({"x": x, "const": 1.0, "target": label})
+    frame = pd.DataFrame({"x": x, "const": 1.0, "target": label, "cust": [f"K{i:04d}" for i in range(n)]})
     m = ModelSearch(target="target", candidates=("logistic",), cv=3).fit(frame)
     assert m.positive_ == "left"
     assert m.positive_rule_ == "minority class"
-    assert m.dropped_ == {"const": "constant"}
+    assert m.dropped_ == {"const": "constant", "cust": "unique on every row: an identifier? Declare it with --id (id_column)"}
+    assert list(m.features_) == ["x"]
 
 
 def test_model_search_not_fitted_raises():

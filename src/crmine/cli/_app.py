@@ -303,6 +303,8 @@ def model_evaluate(file: Annotated[Path, typer.Argument(help="A CSV or Parquet f
         print(json.dumps({"candidates": _candidates(search), "best": search.best_}, indent=2))
     else:
         _print_frame(_candidate_frame(search), title=f"Candidates for {target} (best: {search.best_})")
+        if search.dropped_:
+            console.print("Columns left out: " + "; ".join(f"{c} ({why})" for c, why in search.dropped_.items()))
     if card is not None:
         # On stderr under --json, so that stdout stays the JSON document alone.
         (err if as_json else console).print(f"Model card: {card}", highlight=False, soft_wrap=True)

@@ -2,8 +2,8 @@
 
 A column is *categorical* when its dtype is object, string, bool or category; a numeric column stays
 numeric however few levels it has (a 0/1 flag is a number to every candidate). Columns of other
-dtypes (dates, timedeltas), the id column and columns with at most one distinct value are dropped,
-and the reason is recorded.
+dtypes (dates, timedeltas), the id column, columns with at most one distinct value and text
+columns unique on every row (identifiers nobody declared) are dropped, and the reason is recorded.
 """
 
 from __future__ import annotations
@@ -42,6 +42,10 @@ def is_categorical(s: pd.Series) -> bool:
     )
 
 
+# A text column with a distinct value on every row of a frame larger than this is an identifier.
+_ID_MIN_ROWS = 50
+
+
 def split_columns(
     frame: pd.DataFrame, *, exclude: Sequence[Hashable]
 ) -> tuple[list[str], list[str], dict[str, str]]:
@@ -60,8 +64,13 @@ def split_columns(
         else:
             dropped[str(col)] = f"unsupported dtype {s.dtype}"
             continue
-        if s.nunique(dropna=True) <= 1:
+        distinct = s.nunique(dropna=True)
+        if distinct <= 1:
             dropped[str(col)] = "constant"
+            continue
+        if kind is categorical and distinct == len(s) > _ID_MIN_ROWS:
+            # A text column unique on every row names rows rather than describing them.
+            dropped[str(col)] = "unique on every row: an identifier? Declare it with --id (id_column)"
             continue
         kind.append(str(col))
     return numeric, categorical, dropped
