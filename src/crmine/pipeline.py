@@ -14,7 +14,9 @@ import traceback
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
+from crmine._progress import Progress
 from crmine.errors import CrmineError
+from crmine.predict._search import QUICK_CANDIDATES
 from crmine.workspace import Workspace
 
 __all__ = ["STEPS", "StepResult", "run"]
@@ -71,7 +73,7 @@ def _clv(ws: Workspace) -> tuple[int, str]:
 
 
 def _churn(ws: Workspace) -> tuple[int, str]:
-    search = ws.models.fit(candidates=("logistic", "additive_logistic", "gradient_boosting"))
+    search = ws.models.fit(candidates=QUICK_CANDIDATES)
     scores = ws.models.score()
     return len(scores), f"best {search.best_}, AUC {search.results_.loc[search.best_, 'roc_auc_mean']:.3f}"
 
@@ -115,7 +117,7 @@ def _inputs(ws: Workspace) -> str:
 
 
 def run(ws: Workspace, /, *, force: bool = False,
-        progress: Callable[[str, int, int], None] | None = None) -> list[StepResult]:
+        progress: Progress | None = None) -> list[StepResult]:
     """Run every step whose inputs changed (all with ``force``); never raises for a failing step."""
     state_path = ws.root / "models" / STATE_FILE
     state = json.loads(state_path.read_text()) if state_path.exists() else {}

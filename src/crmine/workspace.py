@@ -8,7 +8,7 @@ explicitly.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -17,6 +17,7 @@ from typing import Any
 import ibis
 import pandas as pd
 
+from crmine._progress import Progress
 from crmine.errors import WorkspaceError
 from crmine.io import LOAD_LOG, QUARANTINE, LoadResult, create_tables, ingest
 from crmine.schema import TABLES
@@ -29,7 +30,6 @@ SETTINGS_FILE = "crmine.toml"
 WAREHOUSE_FILE = "warehouse.duckdb"
 FOLDERS = ("models", "reports", "exports")
 
-Progress = Callable[[str, int, int], None]
 
 
 def init(path: str | os.PathLike, *, settings_text: str | None = None) -> Workspace:

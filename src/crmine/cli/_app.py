@@ -16,6 +16,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 import crmine
+from crmine._progress import Progress as ProgressCallback
 from crmine.errors import CrmineError
 
 app = typer.Typer(
@@ -34,7 +35,7 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print machine-readable JSO
 
 
 @contextmanager
-def _progress(label: str) -> Iterator[Callable[[str, int, int], None]]:
+def _progress(label: str) -> Iterator[ProgressCallback]:
     """A Rich progress bar driven by (step, done, total) callbacks; silent when not a terminal."""
     with Progress(
         TextColumn(f"[bold]{label}[/] {{task.description}}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
@@ -48,7 +49,7 @@ def _progress(label: str) -> Iterator[Callable[[str, int, int], None]]:
         yield update
 
 
-def _fraction_progress(update: Callable[[str, int, int], None]) -> Callable[[str, float], None]:
+def _fraction_progress(update: ProgressCallback) -> Callable[[str, float], None]:
     return lambda step, fraction: update(step, int(fraction * 100), 100)
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import numbers
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 
+from crmine._progress import Progress
 from crmine.errors import SchemaError
 from crmine.identity import _splink
 from crmine.identity._standardise import MATCH_COLUMNS, SOURCE_COLUMNS, standardise
@@ -25,7 +25,6 @@ DEFAULT_THRESHOLD = 0.95
 _INPUT_TABLE = "_crmine_identity_input"
 _STEPS = ("standardise", "estimate u", "predict", "cluster", "write lineage")
 
-ProgressCallback = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
@@ -161,7 +160,7 @@ def resolve(
     *,
     threshold: float = DEFAULT_THRESHOLD,
     seed: int = 0,
-    progress: ProgressCallback | None = None,
+    progress: Progress | None = None,
 ) -> IdentityResult:
     """Link the records in ``customers`` that belong to one person, and write ``customer_lineage``.
 

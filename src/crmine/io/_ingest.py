@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +20,7 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
+from crmine._progress import Progress
 from crmine.io._read import LINE, REC, Reject, stage
 from crmine.io._validate import checked_rows, resolve_columns
 from crmine.schema import LOAD_ORDER, TABLES
@@ -74,7 +75,7 @@ def ingest(
     root: Path,
     *,
     sources: Iterable[str] | None = None,
-    progress: Callable[[str, int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> list[LoadResult]:
     """Load every source of ``settings`` (or those named in ``sources``) in dependency order."""
     create_tables(wh)
@@ -164,12 +165,8 @@ def _col(t: ibis.Table, name: str, target: ibis.Table) -> ibis.Value:
 
 def _add_derived_columns(wh: Warehouse, table: str, checked: ibis.Table, source: SourceSettings) -> None:
     """A derived column that is not canonical becomes a new column of the table (null for old rows)."""
-    target = wh.table(table)
-    new = {n: checked.schema()[n] for n in source.derive if n not in target.columns}
-    if new:
-        wh.write(f"_{table}_widened", target.mutate(**{n: ibis.null().cast(t) for n, t in new.items()}))
-        wh.write(table, wh.table(f"_{table}_widened"))
-        wh.drop(f"_{table}_widened")
+    existing = wh.table(table).columns
+    wh.add_columns(table, {n: checked.schema()[n] for n in source.derive if n not in existing})
 
 
 def _rejects_frame(rejects: tuple[Reject, ...], load_id: int, source: SourceSettings, table: str) -> pa.Table:

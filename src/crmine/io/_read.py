@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import ibis
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -393,27 +392,12 @@ def _write_batches(wh: Warehouse, table: str, batches: Iterator[pa.RecordBatch],
             # that their values are kept (the earlier rows hold null there).
             new = [f for f in tbl.schema if f.name not in schema.names]
             if new:
-                _widen(wh, table, new)
+                wh.add_columns(table, {f.name: "string" for f in new})
                 schema = pa.schema([*schema, *new])
             wh.con.insert(table, wh.frame(_align(tbl, schema)))
     if schema is None:
         raise SourceError(f"Source {source.name!r} ({source.location()}) holds no columns.")
     return tuple(c for c in schema.names if c not in (LINE, REC))
-
-
-def _widen(wh: Warehouse, table: str, fields: list[pa.Field]) -> None:
-    """Add text columns ``fields`` (null so far) to the staging ``table``."""
-    if wh.engine == "duckdb":
-        for f in fields:
-            quoted = f.name.replace('"', '""')  # a JSON key is any text
-            wh.duckdb.execute(f'ALTER TABLE "{table}" ADD COLUMN "{quoted}" VARCHAR')
-        return
-    # Spark cannot alter a table it is reading, so the widened copy is written beside it.
-    t = wh.con.table(table)
-    widened = t.mutate(**{f.name: ibis.null().cast("string") for f in fields})
-    wh.con.create_table(f"{table}_widened", widened, overwrite=True)
-    wh.con.drop_table(table)
-    wh.con.rename_table(f"{table}_widened", table)
 
 
 def _align(tbl: pa.Table, schema: pa.Schema) -> pa.Table:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import getpass
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,14 +19,13 @@ import pandas as pd
 
 from crmine._customers import resolved
 from crmine._dates import as_of_day, parse_day
+from crmine._progress import Progress
 from crmine.errors import SettingsError, WorkspaceError
 from crmine.features._customer_table import customer_table, slug
 from crmine.predict._monitor import psi_table
-from crmine.predict._search import CANDIDATES, ModelSearch
+from crmine.predict._search import CANDIDATES, QUICK_CANDIDATES, ModelSearch
 from crmine.predict._targeting import TargetList, target_list
 from crmine.warehouse import Warehouse
-
-Progress = Callable[[str, int, int], None]
 
 __all__ = ["ModelsNamespace", "churn_training_frame", "cross_sell_training_frame", "response_training_frame"]
 
@@ -183,8 +181,7 @@ class ModelsNamespace:
         name, frame, target = self._training(kind, campaign, response_type, category, as_of, horizon_days)
         left_out = [c for c in HISTORY_COLUMNS if c in frame.columns]
         search = ModelSearch(target=target, positive="yes", id_column="customer_id",
-                             candidates=("logistic", "additive_logistic", "gradient_boosting"),
-                             seed=seed).fit(frame.drop(columns=left_out))
+                             candidates=QUICK_CANDIDATES, seed=seed).fit(frame.drop(columns=left_out))
         table = search.permutation_importance_.reset_index(drop=True)
         table.insert(0, "rank", range(1, len(table) + 1))
         self._wh.write(f"{name}_drivers", table)

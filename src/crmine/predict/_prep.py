@@ -105,6 +105,11 @@ def resolve_positive(target: pd.Series, positive: Any, *, name: str) -> tuple[An
     return counts.index[-1], "minority class"
 
 
+def as_binary(target: pd.Series, positive: Any) -> np.ndarray:
+    """1 where ``target`` holds the ``positive`` label, else 0."""
+    return target.map(lambda v: 1 if same_label(v, positive) else 0).to_numpy(dtype=int)
+
+
 def same_label(a: Any, b: Any) -> bool:
     if isinstance(a, str) != isinstance(b, str):
         return False

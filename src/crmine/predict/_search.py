@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Hashable, Sequence
 from pathlib import Path
 from typing import Any, Self
 
@@ -25,24 +25,27 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from threadpoolctl import threadpool_limits
 
+from crmine._progress import Progress
 from crmine._version import __version__
 from crmine.errors import ModelMismatchError, NotFittedError, SchemaError, SettingsError
 from crmine.predict._baseline import BaselineClassifier
 from crmine.predict._explain import importance_table, reason_table
 from crmine.predict._metrics import METRICS, calibration_table, gains_table, score_all
 from crmine.predict._prep import (
+    as_binary,
     build_pipeline,
     continuous_columns,
     fingerprint,
     reference_values,
     resolve_positive,
-    same_label,
     split_columns,
 )
 from crmine.schema import require_columns
 
 _FORMAT = "crmine.predict.model_search/1"
 CANDIDATES = ("logistic", "additive_logistic", "gradient_boosting", "random_forest")
+# The candidates worth their time in routine runs: the forest rarely wins and costs the most.
+QUICK_CANDIDATES = ("logistic", "additive_logistic", "gradient_boosting")
 BASELINE = "baseline"
 _STATE = (
     "positive_", "positive_rule_", "numeric_", "categorical_", "dropped_", "features_",
@@ -178,7 +181,7 @@ class ModelSearch:
             raise SettingsError("ModelSearch settings are invalid: " + "; ".join(problems) + ".")
 
     def fit(self, frame: pd.DataFrame, /, *, holdout: pd.DataFrame | None = None,
-            progress: Callable[[str, int, int], None] | None = None) -> Self:
+            progress: Progress | None = None) -> Self:
         """Cross-validate every candidate and the baseline, then refit the best on all rows.
 
         With ``holdout`` (rows with the same columns, typically a later period: out-of-time
@@ -198,7 +201,7 @@ class ModelSearch:
         """Each candidate fitted on all of (X, y) and scored on ``holdout``."""
         self._check_frame(holdout, "Holdout frame")
         require_columns(list(map(str, holdout.columns)), [self.target], where="Holdout frame")
-        y_out = holdout[self.target].map(lambda v: 1 if same_label(v, self.positive_) else 0).to_numpy(dtype=int)
+        y_out = as_binary(holdout[self.target], self.positive_)
         if y_out.min() == y_out.max():
             raise SchemaError(f"Holdout frame holds one class of {self.target!r} only; it cannot be scored.")
         X_out = holdout[list(self.features_)]
@@ -209,14 +212,14 @@ class ModelSearch:
         return pd.DataFrame(rows).set_index("candidate")
 
     def _fit(self, frame: pd.DataFrame, holdout: pd.DataFrame | None,
-             progress: Callable[[str, int, int], None]) -> Self:
+             progress: Progress) -> Self:
         self._validate_settings()
         if not isinstance(frame, pd.DataFrame):
             raise SchemaError(f"ModelSearch.fit needs a pandas DataFrame; received {type(frame).__name__}.")
         needed = [self.target] + ([self.id_column] if self.id_column else [])
         require_columns(list(map(str, frame.columns)), needed, where="Training frame")
         positive, rule = resolve_positive(frame[self.target], self.positive, name=self.target)
-        y = frame[self.target].map(lambda v: 1 if same_label(v, positive) else 0).to_numpy(dtype=int)
+        y = as_binary(frame[self.target], positive)
         exclude: list[Hashable] = [self.target] + ([self.id_column] if self.id_column else [])
         numeric, categorical, dropped = split_columns(frame, exclude=exclude)
         features = [*numeric, *categorical]

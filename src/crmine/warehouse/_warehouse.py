@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +99,27 @@ class Warehouse:
             expr = self.frame(expr)
         with self._wrapped(expr, f"insert into {name}"):
             self.con.insert(name, expr)
+
+    def add_columns(self, name: str, columns: Mapping[str, Any]) -> None:
+        """Add ``columns`` (name -> Ibis type), null in the existing rows, to table ``name``."""
+        if not columns:
+            return
+        with self._wrapped(None, f"add columns to {name}"):
+            if self.engine == "duckdb":
+                from ibis.backends.sql.datatypes import DuckDBType
+
+                table = name.replace('"', '""')
+                for col, dtype in columns.items():
+                    quoted = col.replace('"', '""')  # a column name may be any text
+                    self.con.con.execute(
+                        f'ALTER TABLE "{table}" ADD COLUMN "{quoted}" {DuckDBType.to_string(ibis.dtype(dtype))}'
+                    )
+                return
+            # Spark cannot alter a table it is reading: the widened copy is written beside it.
+            widened = self.table(name).mutate(**{c: ibis.null().cast(t) for c, t in columns.items()})
+            self.con.create_table(f"_{name}_widened", widened, overwrite=True)
+            self.con.drop_table(name)
+            self.con.rename_table(f"_{name}_widened", name)
 
     def create_empty(self, name: str, schema: ibis.Schema) -> None:
         """Create table ``name`` with ``schema`` unless it already exists."""
