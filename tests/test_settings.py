@@ -12,7 +12,7 @@ def test_settings_list_every_problem_at_once():
         "workspace": {"engine": "oracle", "colour": "blue"},
         "sources": {
             "orders": {"table": "transaction", "path": "o.csv"},
-            "people": {"table": "customers", "path": "p.xlsx"},
+            "people": {"table": "customers", "path": "p.xls"},
             "web": {"table": "customers", "path": "w.jsonl", "columns": {"custmer_id": "id", "name": 3},
                     "formats": {"income": "%Y"}},
         },
@@ -26,7 +26,7 @@ def test_settings_list_every_problem_at_once():
         "workspace.colour: unknown key",
         "workspace.engine: must be 'duckdb' or 'spark', got 'oracle'",
         "sources.orders.table: 'transaction' is not a canonical table (did you mean 'transactions'?)",
-        "sources.people.format: cannot tell the format of 'p.xlsx'",
+        "sources.people.format: cannot tell the format of 'p.xls'",
         "sources.web.columns.custmer_id: not a column of customers (did you mean 'customer_id'?)",
         "sources.web.columns.name: must be a string, got int",
         "sources.web.formats.income: formats apply to timestamp columns; income is float64",

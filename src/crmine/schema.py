@@ -30,6 +30,8 @@ class Column:
     max: float | None = None
     allowed: tuple[str, ...] = ()
     references: str | None = None  # "table.column" that must already hold the value
+    # Made by ingest when a source lacks it (transactions without an order id or line numbers).
+    synthesised: bool = False
     used_by: tuple[str, ...] = ()
 
 
@@ -106,20 +108,22 @@ TABLES: dict[str, Table] = {
             "Order lines: one row per product on an order; returns have is_return true.",
             ("order_id", "line_no"),
             (
-                _c("order_id", "string", "Order identifier.", required=True, used_by=("all",)),
-                _c("line_no", "int64", "Line number within the order.", required=True, min=0),
-                _c("customer_id", "string", "Customer who placed the order.", required=True, references=_CUSTOMER_REF, used_by=("all",)),
+                _c("order_id", "string", "Order identifier; without one, a line's order is its customer and timestamp.", required=True, synthesised=True, used_by=("all",)),
+                _c("line_no", "int64", "Line number within the order; numbered in file order when the source has none.", required=True, min=0, synthesised=True),
+                _c("customer_id", "string", "Customer who placed the order; empty for a guest purchase (kept as a sale, left out of per-customer analyses).", references=_CUSTOMER_REF, used_by=("all",)),
                 _c("ts", "timestamp", "When the order was placed.", required=True, used_by=("rfm", "clv", "loyalty")),
                 _c("product_id", "string", "Product bought.", references="products.product_id", used_by=("behaviour", "cross-sell")),
+                _c("product_name", "string", "Product description as on the line; names inferred products when no catalogue is loaded."),
                 _c("quantity", "float64", "Units on the line.", min=0, used_by=("pricing",)),
-                _c("unit_price", "float64", "Price paid per unit.", min=0, used_by=("pricing",)),
+                _c("unit_price", "float64", "Price paid per unit (negative only on adjustment lines, which count as non-product).", used_by=("pricing",)),
                 _c("amount", "float64", "Line value after discount (negative for returns).", required=True, min=-1e7, max=1e7, used_by=("rfm", "clv", "key customers")),
                 _c("discount", "float64", "Discount given on the line, as money.", min=0),
                 _c("channel", "string", "Channel of the sale (store, web, catalog, phone).", used_by=("behaviour",)),
                 _c("sales_method", "string", "How it was sold (self-service, assisted, subscription).", used_by=("sales",)),
                 _c("store_id", "string", "Store or outlet."),
                 _c("promotion_id", "string", "Promotion applied, if any.", used_by=("sales",)),
-                _c("is_return", "boolean", "True when the line is a return."),
+                _c("is_return", "boolean", "True when the line is a return or cancellation (also inferred from a negative quantity or the source's return_prefix)."),
+                _c("non_product", "boolean", "True for lines that are not goods (postage, fees, manual adjustments, bank charges); left out of product analyses."),
             ),
         ),
         Table(

@@ -19,9 +19,10 @@ from crmine.schema import TABLES
 
 __all__ = ["FORMATS", "IdentitySettings", "Settings", "SourceSettings"]
 
-FORMATS = ("csv", "parquet", "jsonl", "sql")
+FORMATS = ("csv", "parquet", "jsonl", "xlsx", "sql")
+REFERENCES = ("infer", "strict")
 _EXTENSIONS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet",
-               ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
+               ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".xlsx": "xlsx", ".xlsm": "xlsx"}
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,9 @@ class SourceSettings:
 
     ``columns`` maps canonical names to raw names (only those that differ); ``formats`` gives a
     strptime format per timestamp column; ``derive`` computes columns by expression over the
-    canonical columns (e.g. ``amount = "quantity * unit_price - discount"``).
+    canonical columns (e.g. ``amount = "quantity * unit_price - discount"``). ``return_prefix``
+    marks returns by their order id (``"C"`` for ``C536379``); ``non_product`` lists product ids
+    that are not goods (fees, postage), beside those crmine recognises itself.
     """
 
     name: str
@@ -45,6 +48,9 @@ class SourceSettings:
     columns: Mapping[str, str] = field(default_factory=dict)
     formats: Mapping[str, str] = field(default_factory=dict)
     derive: Mapping[str, str] = field(default_factory=dict)
+    sheet: str | None = None
+    return_prefix: str | None = None
+    non_product: tuple[str, ...] = ()
 
     def raw_name(self, canonical: str) -> str:
         return self.columns.get(canonical, canonical)
@@ -70,6 +76,9 @@ class Settings:
     """Everything in ``crmine.toml``."""
 
     engine: str = "duckdb"
+    # "infer": customers and products that only transactions mention are created from them, when no
+    # source loads that master table; "strict": such lines are quarantined as unknown_reference.
+    references: str = "infer"
     sources: tuple[SourceSettings, ...] = ()
     identity: IdentitySettings = field(default_factory=IdentitySettings)
     # Sections that later analyses read; kept verbatim and validated by those analyses.
@@ -93,10 +102,13 @@ class Settings:
         problems: list[str] = []
         _check_keys(data, {"workspace", "sources", "identity", "analysis"}, "", problems)
         ws = _section(data, "workspace", problems)
-        _check_keys(ws, {"engine", "name"}, "workspace.", problems)
+        _check_keys(ws, {"engine", "name", "references"}, "workspace.", problems)
         engine = _typed(ws, "engine", str, "workspace.", problems, default="duckdb")
         if engine not in ("duckdb", "spark"):
             problems.append(f"workspace.engine: must be 'duckdb' or 'spark', got {engine!r}.")
+        references = _typed(ws, "references", str, "workspace.", problems, default="infer")
+        if references not in REFERENCES:
+            problems.append(f"workspace.references: must be 'infer' or 'strict', got {references!r}.")
 
         sources = []
         for name, raw in _section(data, "sources", problems).items():
@@ -119,17 +131,19 @@ class Settings:
             raise SettingsError(f"{where} has {len(problems)} problem(s):\n{lines}")
         return cls(
             engine=engine,
+            references=references,
             sources=tuple(sources),
             identity=identity,
             analysis=MappingProxyType(dict(_section(data, "analysis", []))),
         )
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"workspace": {"engine": self.engine}, "sources": {}}
+        out: dict[str, Any] = {"workspace": {"engine": self.engine, "references": self.references}, "sources": {}}
         for s in self.sources:
             d = {f.name: getattr(s, f.name) for f in fields(s) if f.name != "name"}
             d = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in d.items()}
-            out["sources"][s.name] = {k: v for k, v in d.items() if v not in (None, {})}
+            out["sources"][s.name] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items()
+                                      if v not in (None, {}, ())}
         out["identity"] = asdict(self.identity)
         out["analysis"] = dict(self.analysis)
         return out
@@ -141,9 +155,19 @@ class Settings:
         known = ", ".join(s.name for s in self.sources) or "(none)"
         raise SettingsError(f"No source called {name!r} in crmine.toml. Sources: {known}.")
 
+    def inferred_tables(self) -> frozenset[str]:
+        """Master tables whose rows are inferred from the tables that refer to them.
+
+        With ``references = "infer"``, that is every referenced table no source loads.
+        """
+        if self.references != "infer":
+            return frozenset()
+        declared = {s.table for s in self.sources}
+        return frozenset(t for t in ("customers", "products") if t not in declared)
+
 
 _SOURCE_KEYS = {"table", "path", "format", "url", "sql_table", "source_system", "delimiter",
-                "encoding", "columns", "formats", "derive"}
+                "encoding", "columns", "formats", "derive", "sheet", "return_prefix", "non_product"}
 
 
 def _source(name: str, raw: Any, problems: list[str]) -> SourceSettings | None:
@@ -188,6 +212,16 @@ def _source(name: str, raw: Any, problems: list[str]) -> SourceSettings | None:
     delimiter = _typed(raw, "delimiter", str, where, problems, default=",")
     if len(delimiter) != 1:
         problems.append(f"{where}delimiter: must be one character, got {len(delimiter)}.")
+    non_product = raw.get("non_product", [])
+    if not (isinstance(non_product, list) and all(isinstance(v, str) for v in non_product)):
+        problems.append(f"{where}non_product: must be a list of product ids, e.g. [\"POST\", \"M\"].")
+        non_product = []
+    return_prefix = _typed(raw, "return_prefix", str, where, problems)
+    if return_prefix == "":
+        problems.append(f"{where}return_prefix: must not be empty; remove the key instead.")
+        return_prefix = None
+    if (return_prefix or non_product) and table != "transactions":
+        problems.append(f"{where}: return_prefix and non_product apply to transactions sources only.")
     return SourceSettings(
         name=name,
         table=table,
@@ -201,6 +235,9 @@ def _source(name: str, raw: Any, problems: list[str]) -> SourceSettings | None:
         columns=MappingProxyType(columns),
         formats=MappingProxyType(formats),
         derive=MappingProxyType(derive),
+        sheet=_typed(raw, "sheet", str, where, problems),
+        return_prefix=return_prefix,
+        non_product=tuple(non_product),
     )
 
 

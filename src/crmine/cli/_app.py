@@ -14,10 +14,11 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 import crmine
 from crmine._progress import Progress as ProgressCallback
-from crmine.errors import CrmineError
+from crmine.errors import CrmineError, WorkspaceError
 
 app = typer.Typer(
     name="crmine",
@@ -25,10 +26,14 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Help texts name settings sections such as [analysis.behaviours]: never read them as markup.
+    rich_markup_mode=None,
 )
-# Piped or logged output gets a wide page rather than Rich's 80-column default.
-console = Console(width=None if sys.stdout.isatty() else 132)
-err = Console(stderr=True)
+# Piped or logged output gets a wide page rather than Rich's 80-column default. Markup is off:
+# messages carry user text (conditions, file and column names, "[sources.orders]") that Rich would
+# otherwise read as styling and delete.
+console = Console(width=None if sys.stdout.isatty() else 132, markup=False, highlight=False)
+err = Console(stderr=True, markup=False, highlight=False)
 
 Dir = Annotated[Path, typer.Argument(help="The workspace folder.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
@@ -38,7 +43,7 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print machine-readable JSO
 def _progress(label: str) -> Iterator[ProgressCallback]:
     """A Rich progress bar driven by (step, done, total) callbacks; silent when not a terminal."""
     with Progress(
-        TextColumn(f"[bold]{label}[/] {{task.description}}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        TextColumn(f"{label} {{task.description}}", markup=False), BarColumn(), TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal,
     ) as bar:
         task = bar.add_task("", total=None)
@@ -54,11 +59,41 @@ def _fraction_progress(update: ProgressCallback) -> Callable[[str, float], None]
 
 
 @app.command()
-def init(directory: Dir) -> None:
+def init(
+    directory: Dir,
+    from_: Annotated[list[Path] | None, typer.Option(
+        "--from", help="An export to inspect (CSV, Parquet, JSON lines, .xlsx); repeatable. Its table, "
+                       "columns, formats, delimiter and encoding are guessed into crmine.toml.")] = None,
+    as_json: AsJson = False,
+) -> None:
     """Create a workspace: a commented crmine.toml, an empty warehouse, and folders."""
-    ws = crmine.init(directory)
-    console.print(f"Workspace ready at [bold]{ws.root}[/]. Declare sources in {ws.root / 'crmine.toml'}, "
-                  f"then run `crmine ingest {ws.root}`.")
+    if not from_:
+        ws = crmine.init(directory)
+        console.print(f"Workspace ready at {ws.root}. Declare sources in {ws.root / 'crmine.toml'}, "
+                      f"then run `crmine ingest {ws.root}`.")
+        return
+    from crmine.io import guess_rows, inspect_file, missing_analyses, settings_text
+    from crmine.workspace import SETTINGS_FILE
+
+    if (directory / SETTINGS_FILE).exists():
+        raise WorkspaceError(
+            f"{directory / SETTINGS_FILE} exists already; init --from writes a new one. Choose a new folder, "
+            "or remove the file to start again.")
+    guesses = [inspect_file(p) for p in from_]
+    ws = crmine.init(directory, settings_text=settings_text(guesses, root=directory))
+    rows, analyses = guess_rows(guesses), missing_analyses(guesses)
+    if as_json:
+        print(json.dumps({"settings": str(ws.root / SETTINGS_FILE), "guesses": rows,
+                          "analyses": [dict(zip(("analysis", "needs", "status"), a, strict=True)) for a in analyses]},
+                         indent=2, default=str))
+        return
+    import pandas as pd
+
+    frame = pd.DataFrame(rows)
+    frame["written"] = frame["written"].map({True: "yes", False: "commented out"})
+    _print_frame(frame, title="What crmine guessed (low-confidence guesses are written commented out)")
+    _print_frame(pd.DataFrame(analyses, columns=["analysis", "needs", "status"]), title="What the files support")
+    console.print(f"Workspace ready at {ws.root}. Check {ws.root / SETTINGS_FILE}, then run `crmine run {ws.root}`.")
 
 
 @app.command()
@@ -608,24 +643,26 @@ def run_all(directory: Dir,
             force: Annotated[bool, typer.Option("--force", help="Run every step, even those up to date.")] = False,
             as_json: AsJson = False) -> None:
     """Run every analysis in dependency order, skipping steps whose inputs have not changed."""
-    results = _run(crmine.open(directory), force=force)
+    results = _run(crmine.open(directory), force=force, quiet=as_json)
     if as_json:
-        print(json.dumps([r.to_dict() for r in results], indent=2))
+        print(json.dumps({"steps": [r.to_dict() for r in results]}, indent=2))
     if any(r.status == "failed" for r in results):
         raise typer.Exit(1)
 
 
-def _run(ws, *, force: bool = False):
+def _run(ws, *, force: bool = False, quiet: bool = False):
     from crmine.pipeline import run
 
     with _progress("run") as update:
         results = run(ws, force=force, progress=update)
+    if quiet:  # --json: stdout is the JSON document alone
+        return results
     t = Table(title=f"crmine run {ws.root}", title_justify="left")
     for col in ("step", "status", "rows", "seconds", "detail"):
         t.add_column(col, justify="right" if col in ("rows", "seconds") else "left")
     colour = {"ok": "green", "up to date": "cyan", "failed": "red", "skipped": "yellow"}
     for r in results:
-        t.add_row(r.step, f"[{colour[r.status]}]{r.status}[/]", "" if r.rows is None else f"{r.rows:,}",
+        t.add_row(r.step, Text(r.status, style=colour[r.status]), "" if r.rows is None else f"{r.rows:,}",
                   f"{r.seconds:.1f}", r.detail)
     console.print(t)
     return results
@@ -647,7 +684,7 @@ def demo(
     results = _run(ws)
     report = next((r.detail for r in results if r.step == "report" and r.status == "ok"), None)
     console.print(f"Demo: {sim.n_customers:,} simulated customers in {time.perf_counter() - started:.0f} s. "
-                  + (f"Report: [bold]{report}[/]" if report else "The report was not built; see the table above."))
+                  + (f"Report: {report}" if report else "The report was not built; see the table above."))
     if any(r.status == "failed" for r in results):
         raise typer.Exit(1)
 
@@ -657,7 +694,7 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except CrmineError as e:
-        err.print(f"[red]error:[/] {e}", highlight=False, markup=True, soft_wrap=True)
+        err.print(Text("error: ", style="red") + Text(str(e)), soft_wrap=True)
         sys.exit(1)
     except (typer.Exit, SystemExit) as e:
         sys.exit(getattr(e, "exit_code", getattr(e, "code", 0)) or 0)
@@ -665,7 +702,10 @@ def main() -> None:
         err.print("interrupted; the warehouse is unchanged by the step that was running.")
         sys.exit(130)
     except Exception as e:  # click usage errors
-        import click
+        try:
+            import click
+        except ModuleNotFoundError:  # typer 0.29 vendors click instead of depending on it
+            from typer import _click as click
 
         if isinstance(e, click.ClickException):
             e.show()

@@ -21,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 
 from crmine._progress import Progress
+from crmine.io._masters import infer_masters
 from crmine.io._read import LINE, REC, Reject, stage
 from crmine.io._validate import checked_rows, resolve_columns
 from crmine.schema import LOAD_ORDER, TABLES
@@ -85,14 +86,16 @@ def ingest(
     for i, src in enumerate(chosen):
         if progress:
             progress(src.name, i, len(chosen))
-        results.append(load_source(wh, src, root))
+        results.append(load_source(wh, src, root, inferred=settings.inferred_tables()))
     if progress:
         progress("done", len(chosen), len(chosen))
     return results
 
 
-def load_source(wh: Warehouse, source: SourceSettings, root: Path) -> LoadResult:
-    """Load one source in one transaction."""
+def load_source(wh: Warehouse, source: SourceSettings, root: Path, *,
+                inferred: frozenset[str] = frozenset()) -> LoadResult:
+    """Load one source in one transaction; rows of the ``inferred`` master tables that its lines
+    refer to are created from them."""
     started = time.perf_counter()
     path = (root / source.path) if source.path else None
     canon = TABLES[source.table]
@@ -113,7 +116,8 @@ def load_source(wh: Warehouse, source: SourceSettings, root: Path) -> LoadResult
                 return LoadResult(source.name, source.table, source.location(), 0, 0, 0, skipped=True)
         raw = wh.con.table(stage_name)
         mapping = resolve_columns(source, canon, staged.columns)
-        checked = wh.materialize(checked_name, checked_rows(wh, raw, source, canon, mapping))
+        checked = wh.materialize(checked_name, checked_rows(wh, raw, source, canon, mapping,
+                                                                   inferred=inferred))
         counts = wh.execute(
             checked.group_by(reason=checked._reason).aggregate(n=checked.count()), what=f"count {source.name}"
         )
@@ -128,6 +132,7 @@ def load_source(wh: Warehouse, source: SourceSettings, root: Path) -> LoadResult
             target = wh.table(canon.name)
             good = checked.filter(checked._reason.isnull())
             wh.insert(canon.name, good.select(*[_col(good, c, target) for c in target.columns]))
+            infer_masters(wh, canon, good, inferred)
 
             load_id = _next_load_id(wh)
             bad = checked.filter(checked._reason.notnull())

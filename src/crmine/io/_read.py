@@ -230,6 +230,8 @@ def _batches(source: SourceSettings, path: Path | None) -> tuple[Iterator[pa.Rec
         return _jsonl_batches(source, path, rejects), rejects
     if source.format == "csv":
         return _csv_batches(source, path, rejects), rejects
+    if source.format == "xlsx":
+        return _xlsx_batches(source, path), rejects
     return _sql_batches(source), rejects
 
 
@@ -305,7 +307,9 @@ def _csv_batches(source: SourceSettings, path: Path, rejects: list[Reject]) -> I
             for raw in f:
                 line_of["n"] += 1
                 try:
-                    yield raw.decode(source.encoding)
+                    text = raw.decode(source.encoding)
+                    # A byte-order mark is not part of the first column's name.
+                    yield text.removeprefix("\ufeff") if line_of["n"] == 1 else text
                 except UnicodeDecodeError:
                     rejects.append(Reject(line_of["n"], "malformed_row", _REJECT_DETAIL["INVALID ENCODING"],
                                           raw.decode(source.encoding, "replace").rstrip("\r\n")))
@@ -348,6 +352,21 @@ def _csv_batches(source: SourceSettings, path: Path, rejects: list[Reject]) -> I
             rows, lines = [], []
     if rows or header:
         yield flush()
+
+
+def _xlsx_batches(source: SourceSettings, path: Path) -> Iterator[pa.RecordBatch]:
+    from crmine.io._excel import xlsx_batches
+
+    header, batches = xlsx_batches(path, sheet=source.sheet, batch_rows=_BATCH_ROWS)
+    empty = True
+    for batch in batches:
+        empty = False
+        cols = {h: pa.array([r[i] for r in batch.rows], type=pa.string()) for i, h in enumerate(header)}
+        cols[LINE] = pa.array(batch.lines, type=pa.int64())
+        yield pa.RecordBatch.from_pydict(cols)
+    if empty:  # a sheet with only its header still has columns
+        yield pa.RecordBatch.from_pydict({**{h: pa.array([], pa.string()) for h in header},
+                                          LINE: pa.array([], pa.int64())})
 
 
 def _sql_batches(source: SourceSettings) -> Iterator[pa.RecordBatch]:

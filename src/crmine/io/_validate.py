@@ -14,6 +14,7 @@ import ibis.expr.types as ir
 from crmine._expression import compile_expression
 from crmine.errors import ExpressionError, SchemaError
 from crmine.io._read import LINE, REC
+from crmine.io._retail import retail_lines
 from crmine.schema import Column, Table
 from crmine.settings import SourceSettings
 from crmine.warehouse import Warehouse
@@ -29,6 +30,7 @@ REASONS = {
     "duplicate_key": "the key was already loaded, or repeats an earlier row of the file",
     "malformed_row": "the record cannot be split into fields",
     "derive_failed": "a derived column could not be computed",
+    "repeated_header": "the line repeats the header (files joined end to end)",
 }
 _TRUE = ("true", "t", "1", "yes", "y")
 _FALSE = ("false", "f", "0", "no", "n")
@@ -47,7 +49,8 @@ def resolve_columns(source: SourceSettings, canon: Table, present: tuple[str, ..
             mapping[col.name] = raw
         else:
             mapping[col.name] = None
-            if col.name in source.columns or (col.required and col.name not in source.derive):
+            needed = col.required and not col.synthesised and col.name not in source.derive
+            if col.name in source.columns or needed:
                 missing.append(f"{col.name} (looked for {raw!r})" if raw != col.name else col.name)
     if missing:
         raise SchemaError(
@@ -69,6 +72,10 @@ def _typed(raw: ir.Column, col: Column, fmt: str | None, engine: str) -> tuple[i
         text, present = raw, raw.notnull()
     if col.dtype == "string":
         value = text.cast("string")
+        if col.name.endswith("_id") and raw.type().is_string():
+            # A spreadsheet turns id 17850 into "17850.0"; read it once as the id it is, so that
+            # it matches the same id written plainly elsewhere.
+            value = ibis.ifelse(value.re_search(r"^[0-9]+\.0+$"), value.substr(0, value.find(".")), value)
     elif col.dtype == "timestamp":
         if fmt and raw.type().is_string():
             value = parse_timestamp(text, fmt, engine)
@@ -89,11 +96,21 @@ def _typed(raw: ir.Column, col: Column, fmt: str | None, engine: str) -> tuple[i
     return value, present & value.isnull()
 
 
+def _repeats_header(staged: ir.Table, mapping: dict[str, str | None], engine: str) -> ir.BooleanValue:
+    """True on a line whose every mapped text value is its own column name: a second header."""
+    raws = [r for r in dict.fromkeys(mapping.values()) if r is not None and staged[r].type().is_string()]
+    if not raws:
+        return ibis.literal(False)
+    return ibis.and_(*[(strip(staged[r], engine) == r).fill_null(False) for r in raws])
+
+
 def checked_rows(
     wh: Warehouse, staged: ir.Table, source: SourceSettings, canon: Table, mapping: dict[str, str | None],
+    *, inferred: frozenset[str] = frozenset(),
 ) -> ir.Table:
     """The staged rows, typed to ``canon``, each with the first rule it breaks (or none).
 
+    References to a table in ``inferred`` are not checked: the caller creates the missing rows.
     Writes one scratch table, ``_typed_<source>``, which the caller drops with the stage.
     """
     values: dict[str, ir.Value] = {}
@@ -114,6 +131,8 @@ def checked_rows(
     if source.source_system and mapping.get("source_system") is None and "source_system" in values:
         values["source_system"] = ibis.literal(source.source_system)
 
+    flags["_header_again"] = _repeats_header(staged, mapping, wh.engine)
+    header_rule = ("_header_again", "repeated_header", "", "the line repeats the header")
     typed = staged.select(**values, **flags, **{LINE: staged[LINE], REC: staged[REC]})
     # Derived columns see the typed canonical columns (and earlier derived ones).
     for name, text in source.derive.items():
@@ -124,6 +143,8 @@ def checked_rows(
         if name in canon.column_names:
             expr = ibis.coalesce(typed[name], expr.try_cast(canon.column(name).dtype))
         typed = typed.mutate(**{name: expr})
+    if canon.name == "transactions":
+        typed = retail_lines(typed, source, mapping)
 
     # Range rules on the typed values; a missing required value explains a null best, so it comes first.
     range_flags: dict[str, ir.BooleanValue] = {}
@@ -146,13 +167,15 @@ def checked_rows(
             range_flags[f"_range{i}_{col.name}"] = cond
             rules.append((f"_range{i}_{col.name}", "out_of_range", col.name, detail))
     typed = typed.mutate(**range_flags)
-    rules = missing_rules + rules
+    rules = [header_rule, *missing_rules, *rules]
 
     # References: the referenced key must already be in the warehouse.
     for col in canon.columns:
         if col.references is None or mapping[col.name] is None:
             continue
         ref_table, ref_col = col.references.split(".")
+        if ref_table in inferred:
+            continue
         ref = f"_ref_{col.name}"
         keys = wh.table(ref_table).select(**{ref: wh.table(ref_table)[ref_col]}).distinct()
         typed = typed.left_join(keys, typed[col.name] == keys[ref])
