@@ -14,9 +14,11 @@ LINEAGE = "customer_lineage"
 def resolved(wh: Warehouse, table: str) -> ibis.Table:
     """``table`` with ``customer_id`` mapped to the unified customer id, when lineage exists.
 
-    Records not in the lineage (loaded after the last resolution) keep their own id.
+    Records not in the lineage (loaded after the last resolution) keep their own id. Rows with no
+    customer (guest purchases) are left out: every reader of this view analyses customers.
     """
     t = wh.table(table)
+    t = t.filter(t.customer_id.notnull())
     if not wh.has_table(LINEAGE):
         return t
     lin = wh.table(LINEAGE).select(_rec_id="customer_id", _unified="unified_id")

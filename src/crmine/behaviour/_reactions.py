@@ -31,7 +31,8 @@ GROUP_PROFILE_COLUMNS = ("orders", "spend", "avg_order_value", "recency_days", "
 
 def _lines(wh: Warehouse, cutoff: ir.Value) -> ir.Table:
     tx = resolved(wh, "transactions")
-    tx = tx.filter((tx.ts < cutoff) & ~tx.is_return.fill_null(False))
+    # Reactions are about goods: returns and non-product lines (postage, fees) are left out.
+    tx = tx.filter((tx.ts < cutoff) & ~tx.is_return.fill_null(False) & ~tx.non_product.fill_null(False))
     p = wh.table("products").select(
         _pid="product_id", category="category", subcategory="subcategory", brand="brand",
         list_price="list_price", unit_cost="unit_cost",

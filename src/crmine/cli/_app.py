@@ -128,12 +128,19 @@ def ingest(
     _print_loads(results)
 
 
+_KEPT_APART = {"returns": "returns", "non_product": "non-product lines (left out of product analyses)",
+               "guest_lines": "guest lines (left out of per-customer analyses)"}
+
+
 def _print_loads(results) -> None:
     t = Table(title="Loads", title_justify="left")
     for col in ("source", "table", "read", "loaded", "quarantined", "reasons", "seconds"):
         t.add_column(col, justify="right" if col in ("read", "loaded", "quarantined", "seconds") else "left")
     for r in results:
-        reasons = "unchanged, skipped" if r.skipped else ", ".join(f"{k} {v}" for k, v in r.reasons.items())
+        reasons = "unchanged, skipped" if r.skipped else ", ".join(f"{k} {v:,}" for k, v in r.reasons.items())
+        if r.kept_apart:  # loaded, but not every analysis counts them
+            apart = ", ".join(f"{v:,} {_KEPT_APART[k]}" for k, v in r.kept_apart.items())
+            reasons = f"{reasons}; loaded: {apart}" if reasons else f"loaded: {apart}"
         t.add_row(r.source, r.table, f"{r.read:,}", f"{r.loaded:,}", f"{r.quarantined:,}", reasons, f"{r.seconds:.1f}")
     console.print(t)
 

@@ -147,9 +147,38 @@ def _formats(table: str, columns: list[ColumnGuess], profiles: dict[str, Profile
             continue
         if ts.mixed:
             notes.append(f"{c.raw}: {ts.mixed}")
+        ts = _day_order_from_siblings(c.raw, ts, profiles)
         if ts.format is not None or not typed:
             out.append(FormatGuess(c.canonical, c.raw, ts.format, ts.confidence, ts.reason, ts.alternatives))
     return out
+
+
+def _day_order(fmt: str | None) -> str | None:
+    return "day" if fmt and fmt.startswith("%d") else "month" if fmt and fmt.startswith("%m") else None
+
+
+def _day_order_from_siblings(raw: str, ts, profiles: dict[str, Profile]):
+    """An ambiguous day order settled by another date column of the same file.
+
+    One export writes all its dates one way: when no value of this column has a field above 12,
+    a sibling column (a ship date beside an order date) whose values do decide it settles it.
+    """
+    if ts.confidence >= CONFIDENT or ts.mixed or not ts.alternatives or _day_order(ts.format) is None:
+        return ts
+    for name, prof in profiles.items():
+        other = prof.timestamp
+        if name == raw or other is None or other.confidence < 0.9 or other.mixed:
+            continue
+        order = _day_order(other.format)
+        if order is None:
+            continue
+        fmt = next((f for f in (ts.format, *ts.alternatives) if _day_order(f) == order), None)
+        if fmt is not None:
+            return replace(ts, format=fmt, confidence=0.8, alternatives=tuple(
+                f for f in (ts.format, *ts.alternatives) if f != fmt),
+                reason=f"no value decides the day order alone; column {name!r} of the same file puts the "
+                       f"{order} first ({other.reason})")
+    return ts
 
 
 def _is_timestamp(table: str, canonical: str) -> bool:

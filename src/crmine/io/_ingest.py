@@ -57,6 +57,8 @@ class LoadResult:
     skipped: bool = False
     seconds: float = 0.0
     reasons: dict[str, int] = field(default_factory=dict)
+    # Loaded lines that analyses treat apart: returns, non-product lines, guest lines (no customer).
+    kept_apart: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -126,6 +128,7 @@ def load_source(wh: Warehouse, source: SourceSettings, root: Path, *,
             reasons[rej.reason] = reasons.get(rej.reason, 0) + 1
         loaded = int(counts.loc[counts.reason.isna(), "n"].sum())
         quarantined = sum(reasons.values())
+        kept_apart = _kept_apart(wh, checked, canon.name)
 
         with wh.transaction():
             _add_derived_columns(wh, canon.name, checked, source)
@@ -148,6 +151,7 @@ def load_source(wh: Warehouse, source: SourceSettings, root: Path, *,
             result = LoadResult(
                 source.name, canon.name, source.location(), loaded + quarantined, loaded, quarantined,
                 seconds=round(time.perf_counter() - started, 3), reasons=dict(sorted(reasons.items())),
+                kept_apart=kept_apart,
             )
             wh.insert(LOAD_LOG, pa.Table.from_pylist([{
                 "load_id": load_id, "source": source.name, "table_name": canon.name, "file": source.location(),
@@ -161,6 +165,19 @@ def load_source(wh: Warehouse, source: SourceSettings, root: Path, *,
         for scratch in (checked_name, f"_typed_{source.name}", stage_name):
             with contextlib.suppress(Exception):
                 wh.drop(scratch)
+
+
+def _kept_apart(wh: Warehouse, checked: ibis.Table, table: str) -> dict[str, int]:
+    """How many loaded transaction lines are returns, not goods, or bought by a guest."""
+    if table != "transactions":
+        return {}
+    good = checked.filter(checked._reason.isnull())
+    counts = wh.execute(good.aggregate(
+        returns=good.is_return.fill_null(False).cast("int64").sum(),
+        non_product=good.non_product.fill_null(False).cast("int64").sum(),
+        guest_lines=good.customer_id.isnull().cast("int64").sum(),
+    ), what="count kept-apart lines")
+    return {k: int(v) for k, v in counts.iloc[0].fillna(0).items() if v}
 
 
 def _col(t: ibis.Table, name: str, target: ibis.Table) -> ibis.Value:
