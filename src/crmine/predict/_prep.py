@@ -91,18 +91,43 @@ def resolve_positive(target: pd.Series, positive: Any, *, name: str) -> tuple[An
             "Recode it to two labels (e.g. Yes/No)."
         )
     if positive is not None:
-        if not any(same_label(v, positive) for v in labels):
+        match = _matching_label(labels, positive)
+        if match is None:
             raise SettingsError(
                 f"positive={positive!r} is not a label of target column {name!r}. "
                 "Pass one of its two labels, or None to pick it automatically."
             )
-        return positive, "given"
+        return match, "given"
     for cand in _CONVENTIONAL_POSITIVE:
         for v in labels:
             if same_label(v, cand):
                 return v, f"conventional label {cand!r}"
     counts = target.value_counts()
     return counts.index[-1], "minority class"
+
+
+def _matching_label(labels: list, positive: Any) -> Any:
+    """The label ``positive`` names, whatever its type: "1" on the command line is the integer
+    label 1 (or 1.0, or True); a label is returned as the column holds it."""
+    exact = [v for v in labels if same_label(v, positive)]
+    if exact:
+        return exact[0]
+    wanted = _label_text(positive)
+    spelled = [v for v in labels if _label_text(v) == wanted]
+    return spelled[0] if len(spelled) == 1 else None
+
+
+def _label_text(v: Any) -> str:
+    if isinstance(v, bool | np.bool_):
+        return "1" if v else "0"
+    text = str(v).strip().lower()
+    if text in ("true", "false"):
+        return "1" if text == "true" else "0"
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return str(int(number)) if number.is_integer() else repr(number)
 
 
 def as_binary(target: pd.Series, positive: Any) -> np.ndarray:
