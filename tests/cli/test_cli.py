@@ -41,7 +41,7 @@ def test_ingest_then_status_json_reconciles(make_workspace):
 def test_dictionary_lists_every_canonical_column():
     out = runner.invoke(app, ["dictionary", "--json"])
     rows = json.loads(out.output)
-    assert len(rows) == 83  # the eleven canonical tables
+    assert len(rows) == 85  # the eleven canonical tables (transactions gained product_name, non_product)
     amount = next(r for r in rows if r["table"] == "transactions" and r["column"] == "amount")
     assert amount["type"] == "float64" and amount["rule"].startswith("required") and "clv" in amount["used_by"]
 
