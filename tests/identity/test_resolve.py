@@ -161,15 +161,14 @@ def test_resolve_requires_a_matching_column(warehouse, hand_df):
         resolve(warehouse)
 
 
-def test_resolve_requires_matching_data(warehouse, hand_df):
+def test_resolve_without_matching_data_keeps_each_record_apart(warehouse, hand_df):
     df = hand_df[["customer_id", "name", "email"]].assign(
         name=pd.Series(None, index=hand_df.index, dtype="string"), email="  "
     )
     warehouse.write("customers", df)
-    with pytest.raises(
-        SchemaError, match=r"holds no data to match records on: the columns name, email are empty"
-    ):
-        resolve(warehouse)
+    result = resolve(warehouse)
+    assert result.records == len(hand_df) and result.unified_customers == len(hand_df)
+    assert result.merged_records == 0 and not result.trained
 
 
 def test_resolve_requires_unique_ids(warehouse, hand_df):

@@ -236,19 +236,15 @@ def resolve(
     std = standardise(customers)
     with _splink.plain_codegen(wh):
         n, usable = _profile(wh, std)
-    if n >= 2 and not usable & set(MATCH_COLUMNS):
-        raise SchemaError(
-            "Table 'customers' holds no data to match records on: the columns "
-            f"{', '.join(identifying)} are empty (or filled in for fewer than two records). "
-            "Identity resolution needs at least one of "
-            f"{', '.join(c for c in SOURCE_COLUMNS if c != 'gender')} filled in."
-        )
+    # Customers known only by their id (inferred from a sales export) have nothing to match on:
+    # each record is its own customer, which is the truth as far as the data can tell.
+    alone = not usable & set(MATCH_COLUMNS)
     keep = ["unique_id", "source_system", *[c for c in std.columns if c in usable]]
     if "first_name" in usable and "full_name" in std.columns:
         keep.append("full_name")
     run = None
     try:
-        if n >= 2:
+        if n >= 2 and not alone:
             with _splink.plain_codegen(wh):
                 wh.write(_INPUT_TABLE, std.select(*dict.fromkeys(keep)))
             run = _splink.run_splink(
