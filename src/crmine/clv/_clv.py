@@ -67,7 +67,7 @@ def customer_lifetime_value(
             f"customer_lifetime_value settings break the rules: {'; '.join(problems)}."
         )
     step = unit_days(freq, what="freq") / unit_days(time_unit)
-    spend = spend_model.expected_spend(data).to_numpy()
+    spend = spend_model.expected_spend(spend_history(data)).to_numpy()
     times = step * np.arange(horizon + 1, dtype=float)
     alive, grid, pair = transaction_model._expected_grid(
         times, data, "customer_lifetime_value data"
@@ -76,3 +76,14 @@ def customer_lifetime_value(
     discount = (1.0 + discount_rate) ** -np.arange(1, horizon + 1, dtype=float)
     per_pair = np.diff(grid, axis=1) @ discount
     return pd.Series(margin * spend * alive * per_pair[pair], index=data.index, name="clv")
+
+
+def spend_history(data: pd.DataFrame) -> pd.DataFrame:
+    """``data`` as Gamma-Gamma may read it: repeat purchases worth nothing (free items, zero-value
+    lines in real exports) tell nothing about spend, so those customers get the population's mean
+    spend, as a customer without repeat purchases does."""
+    worthless = (data["frequency"] > 0) & ~(data["monetary"] > 0)
+    if not worthless.any():
+        return data
+    return data.assign(frequency=data["frequency"].where(~worthless, 0),
+                       monetary=data["monetary"].where(~worthless, 0.0))

@@ -12,7 +12,7 @@ import pandas as pd
 from crmine._customers import resolved
 from crmine._dates import last_day
 from crmine.clv._bgnbd import BetaGeo
-from crmine.clv._clv import customer_lifetime_value
+from crmine.clv._clv import customer_lifetime_value, spend_history
 from crmine.clv._gammagamma import GammaGamma
 from crmine.clv._pareto import ParetoNBD
 from crmine.clv._rfm import rfm_summary_expr
@@ -123,7 +123,7 @@ class ClvNamespace:
         out = data[["customer_id", "frequency", "recency", "T", "monetary"]].copy()
         out["probability_alive"] = purchases.probability_alive(data).to_numpy()
         out["expected_purchases"] = purchases.expected_purchases(horizon * months_in_unit, data).to_numpy()
-        out["expected_spend"] = spend.expected_spend(data).to_numpy()
+        out["expected_spend"] = spend.expected_spend(spend_history(data)).to_numpy()
         out["clv"] = customer_lifetime_value(
             purchases, spend, data, horizon=horizon, time_unit=meta["time_unit"],
             discount_rate=discount_rate, margin=margin,
