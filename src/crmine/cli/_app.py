@@ -534,7 +534,7 @@ def segments(
     if as_json:
         print(json.dumps({"k": int(seg.k_), "profiles": json.loads(profile.to_json(orient="records"))}, indent=2))
         return
-    cols = [c for c in ("segment", "size", "share", "mean_spend", "description") if c in profile.columns]
+    cols = [c for c in ("segment", "name", "size", "share", "mean_spend", "description") if c in profile.columns]
     _print_frame(profile[cols], title=f"{seg.k_} segments ({method}); what sets each apart, in standard deviations")
 
 

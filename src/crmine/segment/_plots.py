@@ -37,15 +37,16 @@ def plot_selection_curve(segmenter: Segmenter, /):
 
 
 def plot_segment_profile(segmenter: Segmenter, /):
-    """Heatmap of each segment's feature z-scores, rows labelled with segment sizes; returns a
-    plotly Figure."""
+    """Heatmap of each segment's feature z-scores, rows labelled with segment names and sizes;
+    returns a plotly Figure."""
     import plotly.graph_objects as go
 
     segmenter._check_fitted()
     c = segmenter.centers_
     prof = segmenter.profile_
     labels = [
-        f"segment {s} (n={prof.loc[s, 'size']:,}, {prof.loc[s, 'share']:.0%})" for s in c.index
+        f"{s}: {prof.loc[s, 'name']} (n={prof.loc[s, 'size']:,}, {prof.loc[s, 'share']:.0%})"
+        for s in c.index
     ]
     bound = float(max(1.0, abs(c.to_numpy()).max()))
     fig = go.Figure(

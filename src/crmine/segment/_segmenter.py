@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Self
 
 import numpy as np
 import pandas as pd
 
 from crmine.errors import NotFittedError, SchemaError, SettingsError
+from crmine.segment._naming import segment_names
 
 __all__ = ["DEFAULT_FEATURES", "METHODS", "Segmenter"]
 
@@ -27,10 +29,13 @@ METHODS = ("kmeans", "gmm")
 SILHOUETTE_SAMPLE = 10_000
 MIN_ROWS_PER_SEGMENT = 5
 CLIP = 3.0
+Z_DECIMALS = 9
 KMEANS_INITS = 4
 GMM_INITS = 2
 GMM_REG_COVAR = 1e-3  # shares of one customer sum to 1; a small ridge keeps covariances invertible
 TOP_FEATURES = 3
+# Two segments rarely help a marketer and more than eight are too many to act on.
+DEFAULT_K_RANGE = (3, 8)
 
 
 def _is_int(v: Any) -> bool:
@@ -47,7 +52,8 @@ class Segmenter:
     k
         Number of segments; None chooses it in ``k_range``.
     k_range
-        Smallest and largest number of segments tried (both included) when ``k`` is None.
+        Smallest and largest number of segments tried (both included) when ``k`` is None;
+        shrunk, with a warning, when there are too few customers for the largest (see Notes).
     features
         Numeric columns to cluster on; None uses the defaults (see Notes).
     seed
@@ -61,18 +67,21 @@ class Segmenter:
         else the frame's index).
     k_
         The number of segments.
+    k_range_
+        The smallest and largest k actually tried (``(k, k)`` when ``k`` was given).
     features_
         The columns used.
     selection_curve_
         One row per k tried: ``k``, ``silhouette`` and ``inertia`` (k-means) or ``bic``
-        (Gaussian mixture), and ``chosen``.
+        (Gaussian mixture), and ``chosen``; drawn by :func:`plot_selection_curve`.
     centers_
         Per segment and feature, the z-score of the segment's mean against the overall mean,
         measured on the preprocessed features.
     profile_
-        Per segment: ``size``, ``share``, ``mean_spend`` and ``mean_value`` (when the frame has
-        ``spend`` or ``clv``), the three features that set it apart most (``feature_1``, ``z_1``,
-        ...) and a one-line ``description``.
+        Per segment: a ``name`` in words ("young online bargain hunters", unique within the
+        fit; see Notes), ``size``, ``share``, ``mean_spend`` and ``mean_value``
+        (when the frame has ``spend`` or ``clv``), the three features that set it apart most
+        (``feature_1``, ``z_1``, ...) and a one-line ``description``.
 
     Notes
     -----
@@ -92,8 +101,21 @@ class Segmenter:
 
     The number of segments, unless given, is the one in ``k_range`` with the highest silhouette
     for k-means (scored on a seeded sample of at most 10,000 customers) or the lowest BIC for a
-    Gaussian mixture. Segments are numbered 0, 1, ... from the largest to the smallest. A fit
-    needs at least 5 customers per segment (5 times the largest k tried).
+    Gaussian mixture. A fit needs at least 5 customers per segment: with fewer than 5 times the
+    largest k of ``k_range``, the range shrinks to what the customers allow and a
+    ``UserWarning`` says so; a given ``k`` too large for them, or fewer than 10 customers, is an
+    error.
+
+    A segment's name comes from its row of ``centers_``: its (at most three) strongest traits
+    of at least 0.3 sd, in the words of a vocabulary of customer-table columns (``age`` below
+    average is "young", ``discount_rate`` above is "bargain hunters", ``share_channel_web``
+    above is "online"), and ``"high <column>"`` / ``"low <column>"`` for other columns. Two
+    segments that come out the same take one more trait each until they differ.
+
+    The result depends on the data only, not on the order of its rows: the rows are put in
+    order of ``customer_id`` (or the index), ties broken by the feature values, before anything
+    order-sensitive, and segments are numbered 0, 1, ... from the largest to the smallest,
+    equal sizes in order of their first customer.
 
     Examples
     --------
@@ -107,6 +129,8 @@ class Segmenter:
     (2, [40, 20])
     >>> seg.profile_.loc[0, "description"]
     'low age (-0.7 sd), low orders (-0.7 sd)'
+    >>> seg.profile_["name"].tolist()
+    ['young occasional buyers', 'older regulars']
     """
 
     def __init__(
@@ -114,7 +138,7 @@ class Segmenter:
         *,
         method: str = "kmeans",
         k: int | None = None,
-        k_range: tuple[int, int] = (2, 10),
+        k_range: tuple[int, int] = DEFAULT_K_RANGE,
         features: list[str] | tuple[str, ...] | None = None,
         seed: int = 0,
     ) -> None:
@@ -221,7 +245,9 @@ class Segmenter:
         if self.log_features_:
             Z[self.log_features_] = np.log1p(Z[self.log_features_].clip(lower=0))
         Z = (Z - self.mean_) / self.scale_
-        return np.clip(Z.to_numpy(dtype=float), -CLIP, CLIP)
+        # The warehouse sums in parallel, so the same data can come back differing in the last
+        # bits; rounding far below any real difference keeps that noise out of the clustering.
+        return np.round(np.clip(Z.to_numpy(dtype=float), -CLIP, CLIP), Z_DECIMALS)
 
     def _frame_parts(self, frame: Any, where: str) -> tuple[pd.Index, pd.DataFrame]:
         if not isinstance(frame, pd.DataFrame):
@@ -252,14 +278,13 @@ class Segmenter:
         ks = self._candidate_ks()
         index, frame = self._frame_parts(frame, "fit")
         features = self._choose_features(frame)
+        ks = self._fit_range(ks, len(frame))
+        # Everything order-sensitive (float sums, k-means seeding, the silhouette sample) runs
+        # on the rows in one canonical order, so the same customers in any row order get the
+        # same segments; labels_ goes back to the caller's order at the end.
+        order = _canonical_order(index, frame[features])
+        index, frame = index[order], frame.iloc[order]
         n = len(frame)
-        need = MIN_ROWS_PER_SEGMENT * max(ks)
-        if n < need:
-            raise SchemaError(
-                f"Segmenter needs at least {MIN_ROWS_PER_SEGMENT} customers per segment: "
-                f"{need} rows for up to {max(ks)} segments; received {n}. "
-                "Pass a smaller k or k_range, or more customers."
-            )
         X = frame[features].astype("float64")
         self._learn_preprocessing(X)
         Z = self._transform(X)
@@ -279,17 +304,43 @@ class Segmenter:
             best = int(curve.loc[curve["bic"].idxmin(), "k"])
         curve["chosen"] = curve["k"] == best
         self.selection_curve_ = curve
+        self.k_range_ = (ks[0], ks[-1])
         self.model_ = models[best]
         raw = self.model_.predict(Z)
-        sizes = np.bincount(raw, minlength=best)
-        order = np.argsort(-sizes, kind="stable")  # new label i is old label order[i]
-        self._relabel = np.empty(best, dtype=np.int64)
-        self._relabel[order] = np.arange(best)
+        self._relabel = _canonical_labels(raw, best)
         self.features_ = features
         self.k_ = best
-        self.labels_ = pd.Series(self._relabel[raw], index=index, name="segment")
-        self._profile(frame, Z)
+        labels = self._relabel[raw]
+        self._profile(frame, Z, labels)
+        back = np.empty(n, dtype=np.int64)
+        back[order] = np.arange(n)
+        self.labels_ = pd.Series(labels[back], index=index[back], name="segment")
         return self
+
+    def _fit_range(self, ks: list[int], n: int) -> list[int]:
+        """The ks to try on ``n`` customers: a range too large for them shrinks, with a warning."""
+        largest = n // MIN_ROWS_PER_SEGMENT
+        if ks[-1] <= largest:
+            return ks
+        if self.k is not None or largest < 2:
+            raise SchemaError(
+                f"Segmenter needs at least {MIN_ROWS_PER_SEGMENT} customers per segment: "
+                f"{MIN_ROWS_PER_SEGMENT * ks[-1]} rows for {ks[-1]} segments; received {n}. "
+                + (
+                    "Pass a smaller k, or more customers."
+                    if self.k is not None
+                    else f"Segmenting needs at least {2 * MIN_ROWS_PER_SEGMENT} customers."
+                )
+            )
+        shrunk = list(range(min(ks[0], largest), largest + 1))
+        warnings.warn(
+            f"Segmenter: {n} customers allow at most {largest} segments of "
+            f"{MIN_ROWS_PER_SEGMENT} or more, so k is chosen in {shrunk[0]}..{shrunk[-1]} "
+            f"instead of {ks[0]}..{ks[-1]}. Pass k or k_range to choose yourself.",
+            UserWarning,
+            stacklevel=3,
+        )
+        return shrunk
 
     def _fit_one(self, Z: np.ndarray, k: int, sample: np.ndarray) -> tuple[Any, dict[str, float]]:
         if self.method == "kmeans":
@@ -315,8 +366,7 @@ class Segmenter:
         ).fit(Z)
         return model, {"bic": float(model.bic(Z))}
 
-    def _profile(self, frame: pd.DataFrame, Z: np.ndarray) -> None:
-        labels = self.labels_.to_numpy()
+    def _profile(self, frame: pd.DataFrame, Z: np.ndarray, labels: np.ndarray) -> None:
         zdf = pd.DataFrame(Z, columns=self.features_)
         sd = zdf.std(ddof=0)
         centers = (zdf.groupby(labels).mean() - zdf.mean()) / sd.where(sd > 0, 1.0)
@@ -338,6 +388,7 @@ class Segmenter:
                 parts.append(f"{'high' if row[f] >= 0 else 'low'} {f} ({row[f]:+.1f} sd)")
             descriptions.append(", ".join(parts))
         prof["description"] = descriptions
+        prof.insert(0, "name", segment_names(centers))
         prof.index.name = "segment"
         self.profile_ = prof
 
@@ -365,6 +416,32 @@ class Segmenter:
         out = self.profile_.copy()
         out.attrs.update(method=self.method, k=self.k_, features=list(self.features_))
         return out
+
+
+def _canonical_order(index: pd.Index, X: pd.DataFrame) -> np.ndarray:
+    """Positions that sort the rows by customer (the index), ties by the feature values."""
+    keys = pd.DataFrame(X.to_numpy(dtype="float64"), columns=range(1, X.shape[1] + 1))
+    try:
+        keys.insert(0, 0, index.to_numpy())
+        return keys.sort_values(list(keys.columns), kind="mergesort").index.to_numpy()
+    except TypeError:  # ids of mixed types (1 and "1") only compare as text
+        keys[0] = index.astype(str).to_numpy()
+        return keys.sort_values(list(keys.columns), kind="mergesort").index.to_numpy()
+
+
+def _canonical_labels(raw: np.ndarray, k: int) -> np.ndarray:
+    """Map from a model's cluster ids to segments numbered by size, largest first.
+
+    Equal sizes are ordered by the first row (in canonical order) of each cluster, so the
+    numbering depends on the data only and not on how the model happened to number clusters.
+    """
+    sizes = np.bincount(raw, minlength=k)
+    first = np.full(k, len(raw))
+    np.minimum.at(first, raw, np.arange(len(raw)))
+    order = np.lexsort((first, -sizes))  # new label i is old label order[i]
+    relabel = np.empty(k, dtype=np.int64)
+    relabel[order] = np.arange(k)
+    return relabel
 
 
 def _numeric(s: pd.Series) -> bool:
