@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 import crmine
@@ -24,7 +26,7 @@ def _status(results):
 
 def test_run_does_everything_once_then_nothing(ws):
     first = pipeline.run(ws)
-    assert _status(first) == {step: "ok" for step, _, _ in pipeline.STEPS}
+    assert _status(first) == {step.name: "ok" for step in pipeline.STEPS}
     assert len(list((ws.root / "reports").glob("report-*.html"))) == 1
     second = _status(pipeline.run(ws))
     assert second.pop("ingest") == "ok"
@@ -35,7 +37,7 @@ def test_a_failing_step_skips_its_dependants_only(ws, monkeypatch):
     def broken(w):
         raise RuntimeError("model server on fire")
 
-    steps = tuple((n, d, broken if n == "churn" else a) for n, d, a in pipeline.STEPS)
+    steps = tuple(dataclasses.replace(s, action=broken) if s.name == "churn" else s for s in pipeline.STEPS)
     monkeypatch.setattr(pipeline, "STEPS", steps)
     results = {r.step: r for r in pipeline.run(ws, force=True)}
     assert results["churn"].status == "failed" and "model server on fire" in results["churn"].detail

@@ -169,6 +169,36 @@ def test_resolve_without_matching_data_keeps_each_record_apart(warehouse, hand_d
     result = resolve(warehouse)
     assert result.records == len(hand_df) and result.unified_customers == len(hand_df)
     assert result.merged_records == 0 and not result.trained
+    assert result.note == f"no identifying columns: each of {len(hand_df)} records is its own customer"
+    assert result.columns_used == () and result.blocking_rules == ()
+
+
+def test_resolve_of_inferred_customers_runs_no_splink_and_keeps_the_lineage_shape(
+    warehouse, hand_df, monkeypatch
+):
+    from crmine.identity import _splink
+
+    warehouse.write("customers", hand_df)
+    resolve(warehouse)
+    matched = warehouse.table("customer_lineage").schema()
+    # What ingest infers from a sales export: ids only, marked as inferred, every other column empty.
+    inferred = hand_df.assign(**{c: None for c in hand_df.columns if c != "customer_id"})
+    inferred["source_system"] = "inferred"
+    warehouse.write("customers", inferred.astype({"birth_date": "datetime64[ns]"}))
+
+    def no_splink(*args, **kwargs):
+        raise AssertionError("Splink ran on records with nothing to match on")
+
+    monkeypatch.setattr(_splink, "run_splink", no_splink)
+    result = resolve(warehouse)
+    assert warehouse.table("customer_lineage").schema() == matched
+    lin = _lineage(warehouse)
+    assert list(lin.index) == sorted(hand_df.customer_id)
+    assert lin.unified_id.is_unique and (lin.cluster_size == 1).all()
+    assert lin.match_probability.isna().all() and (lin.source_system == "inferred").all()
+    assert all(lin.loc[c, "unified_id"] == _uid(c) for c in lin.index)
+    assert result.unified_customers == result.records == len(hand_df)
+    assert "each of 8 records is its own customer" in result.note
 
 
 def test_resolve_requires_unique_ids(warehouse, hand_df):

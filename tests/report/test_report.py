@@ -132,3 +132,59 @@ def test_report_surface():
     import crmine.report
 
     assert sorted(crmine.report.__all__) == ["ReportNamespace", "build_model_card", "build_report"]
+
+
+def _step(step, status, detail=""):
+    return {"step": step, "status": status, "rows": None, "seconds": 0.0, "detail": detail}
+
+
+def test_build_report_leaves_out_what_the_last_run_skipped_or_failed(full, monkeypatch, tmp_path):
+    import crmine.pipeline
+
+    ws = full[0]
+    monkeypatch.setattr(crmine.pipeline, "last_run", lambda w: [
+        _step("rfm", "up to date"), _step("segments", "ok"),
+        _step("clv", "skipped", "needs repeat purchases: 3 of 90 customers bought on more than one day"),
+        _step("churn", "failed", "ValueError: model server on fire"), _step("targets", "skipped", "needs churn"),
+    ])
+    html = build_report(ws, path=tmp_path / "run.html").read_text(encoding="utf-8")
+    sections = _sections(html)
+    # Their tables are in the warehouse, from before: the last run's word decides.
+    assert {"clv", "churn", "targets"}.isdisjoint(sections)
+    assert "total 12-month CLV" not in sections["kpis"]
+    assert {"kpis", "quality", "rfm", "segments", "retention", "pareto", "leftout"} <= set(sections)
+    rows = re.findall(r"<tr><td[^>]*>(\w+)</td><td[^>]*>([\w ]+)</td><td[^>]*>(.*?)</td></tr>", sections["leftout"])
+    assert rows == [("clv", "skipped", "needs repeat purchases: 3 of 90 customers bought on more than one day"),
+                    ("churn", "failed", "ValueError: model server on fire"), ("targets", "skipped", "needs churn")]
+    assert 'href="#leftout"' in html
+
+
+def test_build_report_without_a_run_has_no_left_out_section(full):
+    assert "leftout" not in _sections(full[2])
+
+
+def test_build_report_lists_a_section_that_broke_and_draws_the_rest(full, monkeypatch, tmp_path):
+    from crmine.report import _build
+
+    def broken(ws, wh, hide):
+        raise RuntimeError("no such column: spend")
+
+    monkeypatch.setattr(_build, "SECTIONS", tuple(
+        (sid, step, broken if sid == "pareto" else build) for sid, step, build in _build.SECTIONS))
+    sections = _sections(build_report(full[0], path=tmp_path / "broken.html").read_text(encoding="utf-8"))
+    assert "pareto" not in sections and "clv" in sections
+    assert "RuntimeError: no such column: spend" in sections["leftout"]
+
+
+def test_build_report_on_an_empty_warehouse_and_on_guest_lines_only(tmp_path):
+    import pandas as pd
+
+    (tmp_path / "crmine.toml").write_text('[workspace]\nengine = "duckdb"\n', encoding="utf-8")
+    ws = crmine.open(tmp_path)  # no canonical table at all
+    assert _sections(build_report(ws).read_text(encoding="utf-8")) == {}
+    ws.warehouse.write("transactions", pd.DataFrame({
+        "order_id": ["1", "2"], "customer_id": pd.Series([None, None], dtype="string"),
+        "ts": pd.to_datetime(["2024-01-01", "2024-01-02"]), "amount": [5.0, 7.5], "is_return": [False, False]}))
+    sections = _sections(build_report(ws).read_text(encoding="utf-8"))
+    assert set(sections) == {"kpis"}  # guest purchases count in the totals, in no per-customer view
+    ws.close()

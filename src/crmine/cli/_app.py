@@ -652,7 +652,9 @@ def run_all(directory: Dir,
     """Run every analysis in dependency order, skipping steps whose inputs have not changed."""
     results = _run(crmine.open(directory), force=force, quiet=as_json)
     if as_json:
-        print(json.dumps({"steps": [r.to_dict() for r in results]}, indent=2))
+        from crmine.pipeline import run_document
+
+        print(json.dumps(run_document(results), indent=2))
     if any(r.status == "failed" for r in results):
         raise typer.Exit(1)
 

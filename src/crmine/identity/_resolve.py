@@ -51,6 +51,9 @@ class IdentityResult:
         False when the table was too small to train on and the prior model was used.
     table
         Name of the lineage table written.
+    note
+        Why no pair of records was compared, when none could be (no identifying column holds
+        values); empty when matching ran.
     """
 
     records: int
@@ -62,6 +65,7 @@ class IdentityResult:
     blocking_rules: tuple[str, ...] = ()
     trained: bool = False
     table: str = LINEAGE_TABLE
+    note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """The result as plain Python values (lists for tuples), ready for JSON."""
@@ -274,6 +278,10 @@ def resolve(
         what="count lineage",
     ).iloc[0]
     records, unified = int(counts["records"]), int(counts["unified"])
+    # Said in the result, so that a run reports why nobody was merged rather than a bare count.
+    note = ""
+    if n >= 2 and alone:
+        note = f"no identifying columns: each of {records:,} records is its own customer"
     return IdentityResult(
         records=records,
         unified_customers=unified,
@@ -281,8 +289,10 @@ def resolve(
         clusters=int(counts["clusters"]),
         threshold=threshold,
         columns_used=tuple(
-            c for c, derived in SOURCE_COLUMNS.items() if set(derived) & usable and c in identifying
+            c for c, derived in SOURCE_COLUMNS.items()
+            if run is not None and set(derived) & usable and c in identifying
         ),
         blocking_rules=run.blocking_rules if run is not None else (),
         trained=run.trained if run is not None else False,
+        note=note,
     )

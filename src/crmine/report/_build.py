@@ -1,7 +1,8 @@
 """Gather each section of the report from the warehouse and render the page.
 
 Every section reads tables an earlier step wrote (``load_log``, ``rfm_scores``, ``clv_scores``,
-...) and is left out, not shown empty, when its table is missing. Only aggregates reach the
+...) and is left out, not shown empty, when its table is missing or empty, or when the last
+``crmine run`` skipped or failed the step behind it (see ``_run``). Only aggregates reach the
 page: counts, sums, histograms and curves, never a customer's row or id.
 """
 
@@ -19,6 +20,7 @@ import pandas as pd
 
 from crmine.errors import CrmineError
 from crmine.report._page import Section, render_page, write_page
+from crmine.report._run import hidden, left_out, run_steps
 
 if TYPE_CHECKING:
     from crmine.warehouse import Warehouse
@@ -44,6 +46,14 @@ def _rows(wh: Warehouse, name: str) -> int:
     return int(wh.count(name)) if wh.has_table(name) else 0
 
 
+def _customer_lines(wh: Warehouse) -> int:
+    """Transaction lines with a customer: guest purchases alone support no per-customer view."""
+    if not wh.has_table("transactions"):
+        return 0
+    tx = wh.table("transactions")
+    return int(_scalar(wh, tx.filter(tx.customer_id.notnull()).count(), "customer lines"))
+
+
 def _histogram(values: np.ndarray, *, bins: int = 40) -> tuple[np.ndarray, np.ndarray]:
     """Pre-binned counts, so the page carries bins and not one value per customer."""
     values = values[np.isfinite(values)]
@@ -66,19 +76,19 @@ def _bar_histogram(values: np.ndarray, *, title: str, x_title: str, bins: int = 
 
 
 # ---- sections ----------------------------------------------------------------------------------
-def _kpis(ws: Workspace, wh: Warehouse) -> Section | None:
+def _kpis(ws: Workspace, wh: Warehouse, hide: frozenset[str]) -> Section | None:
     items: list[tuple[str, str]] = []
     if wh.has_table("customer_lineage") and _rows(wh, "customer_lineage"):
         lin = wh.table("customer_lineage")
         items.append(("unified customers", f"{int(_scalar(wh, lin.unified_id.nunique(), 'customers')):,}"))
-    elif wh.has_table("customers"):
+    elif _rows(wh, "customers"):
         items.append(("customer records", f"{_rows(wh, 'customers'):,}"))
-    if wh.has_table("transactions"):
+    if _rows(wh, "transactions"):
         tx = wh.table("transactions")
         items.append(("transaction lines", f"{_rows(wh, 'transactions'):,}"))
         revenue = _scalar(wh, tx.amount.sum(), "revenue")
         items.append(("revenue (net of returns)", _money(float(revenue or 0.0))))
-    if wh.has_table("clv_scores") and _rows(wh, "clv_scores"):
+    if "clv" not in hide and _rows(wh, "clv_scores"):
         clv = wh.table("clv_scores")
         agg = _read(wh, clv.aggregate(alive=clv.probability_alive.mean(), total=clv.clv.sum()), "clv totals")
         items.append(("active share (mean P(alive))", f"{float(agg['alive'].iloc[0]):.1%}"))
@@ -91,7 +101,7 @@ def _kpis(ws: Workspace, wh: Warehouse) -> Section | None:
     return s
 
 
-def _quality(ws: Workspace, wh: Warehouse) -> Section | None:
+def _quality(ws: Workspace, wh: Warehouse, hide: frozenset[str]) -> Section | None:
     import plotly.graph_objects as go
 
     have = [t for t in ("load_log", "quarantine", "customer_lineage") if wh.has_table(t)]
@@ -127,7 +137,7 @@ def _quality(ws: Workspace, wh: Warehouse) -> Section | None:
     return s if s.blocks else None
 
 
-def _rfm(ws: Workspace, wh: Warehouse) -> Section | None:
+def _rfm(ws: Workspace, wh: Warehouse, hide: frozenset[str]) -> Section | None:
     import plotly.graph_objects as go
 
     if not (wh.has_table("rfm_scores") and _rows(wh, "rfm_scores")):
@@ -161,7 +171,7 @@ def _rfm(ws: Workspace, wh: Warehouse) -> Section | None:
     return s
 
 
-def _segments(ws: Workspace, wh: Warehouse) -> Section | None:
+def _segments(ws: Workspace, wh: Warehouse, hide: frozenset[str]) -> Section | None:
     import plotly.graph_objects as go
 
     if not (wh.has_table("segment_profiles") and _rows(wh, "segment_profiles")):
@@ -179,7 +189,7 @@ def _segments(ws: Workspace, wh: Warehouse) -> Section | None:
     return s
 
 
-def _cohorts(ws: Workspace, wh: Warehouse) -> Section | None:
+def _cohorts(ws: Workspace, wh: Warehouse, hide: frozenset[str]) -> Section | None:
     from crmine.loyalty import (
         activity_survival,
         cohort_retention,
@@ -187,7 +197,7 @@ def _cohorts(ws: Workspace, wh: Warehouse) -> Section | None:
         plot_cohort_retention,
     )
 
-    if not (wh.has_table("transactions") and _rows(wh, "transactions")):
+    if not _customer_lines(wh):
         return None
     s = Section("retention", "Cohort retention and survival",
                 "Each row of the heatmap is a cohort of first purchases and each cell the share still buying "
@@ -206,10 +216,10 @@ def _cohorts(ws: Workspace, wh: Warehouse) -> Section | None:
     return s
 
 
-def _pareto(ws: Workspace, wh: Warehouse) -> Section | None:
+def _pareto(ws: Workspace, wh: Warehouse, hide: frozenset[str]) -> Section | None:
     from crmine.segment import key_customers, plot_pareto
 
-    if not (wh.has_table("transactions") and _rows(wh, "transactions")):
+    if not _customer_lines(wh):
         return None
     result = key_customers(wh)
     s = Section("pareto", "Concentration of value",
@@ -220,7 +230,7 @@ def _pareto(ws: Workspace, wh: Warehouse) -> Section | None:
     return s
 
 
-def _clv(ws: Workspace, wh: Warehouse) -> Section | None:
+def _clv(ws: Workspace, wh: Warehouse, hide: frozenset[str]) -> Section | None:
     if not (wh.has_table("clv_scores") and _rows(wh, "clv_scores")):
         return None
     t = wh.table("clv_scores")
@@ -259,7 +269,7 @@ def _clv_checks(wh: Warehouse, s: Section) -> None:
                                               calibration_end=cal_end))
 
 
-def _model(ws: Workspace, wh: Warehouse) -> Section | None:
+def _model(ws: Workspace, wh: Warehouse, hide: frozenset[str]) -> Section | None:
     if not (wh.has_table("churn_scores") and _rows(wh, "churn_scores")):
         return None
     s = Section("churn", "Churn model card",
@@ -290,14 +300,14 @@ def _model(ws: Workspace, wh: Warehouse) -> Section | None:
                                                       yaxis_title="observed churn rate"))
     if len(search.permutation_importance_):
         s.figure(importance_figure(search, top=10))
-    if wh.has_table("churn_drivers"):
+    if "drivers" not in hide and _rows(wh, "churn_drivers"):
         drivers = _read(wh, wh.table("churn_drivers"), "churn drivers")
         s.figure(importance_figure(drivers, top=10).update_layout(
             title="What lies behind churn (a model without recency, frequency, spend and tenure)"))
     return s
 
 
-def _targets(ws: Workspace, wh: Warehouse) -> Section | None:
+def _targets(ws: Workspace, wh: Warehouse, hide: frozenset[str]) -> Section | None:
     if not (wh.has_table("export_audit") and _rows(wh, "export_audit")):
         return None
     a = _read(wh, wh.table("export_audit").order_by("exported"), "export audit")
@@ -323,7 +333,13 @@ def _targets(ws: Workspace, wh: Warehouse) -> Section | None:
     return s
 
 
-SECTIONS = (_kpis, _quality, _rfm, _segments, _cohorts, _pareto, _clv, _model, _targets)
+# (section id, the run step whose results it shows or None, builder), in page order. A builder
+# returns None when its tables are missing or empty: no section is ever shown empty.
+SECTIONS = (
+    ("kpis", None, _kpis), ("quality", None, _quality), ("rfm", "rfm", _rfm),
+    ("segments", "segments", _segments), ("retention", None, _cohorts), ("pareto", None, _pareto),
+    ("clv", "clv", _clv), ("churn", "churn", _model), ("targets", "targets", _targets),
+)
 
 
 def build_report(ws: Workspace, /, *, path: str | os.PathLike | None = None) -> Path:
@@ -332,7 +348,8 @@ def build_report(ws: Workspace, /, *, path: str | os.PathLike | None = None) -> 
     Parameters
     ----------
     ws
-        The workspace; only its warehouse tables and ``models/churn.joblib`` are read.
+        The workspace; only its warehouse tables, ``models/churn.joblib`` and the record of the
+        last ``crmine run`` (which steps it skipped, and why) are read.
     path
         Where to write; default ``reports/report-YYYY-MM-DD.html`` in the workspace.
 
@@ -346,13 +363,27 @@ def build_report(ws: Workspace, /, *, path: str | os.PathLike | None = None) -> 
     >>> import tempfile, crmine
     >>> ws = crmine.init(tempfile.mkdtemp())
     >>> out = build_report(ws)
-    >>> out.name.startswith("report-"), "Headline KPIs" in out.read_text(encoding="utf-8")
-    (True, True)
+    >>> out.name.startswith("report-"), "<section" in out.read_text(encoding="utf-8")  # nothing loaded: no card
+    (True, False)
     """
     wh = ws.warehouse
     today = dt.date.today()
     target = Path(path) if path is not None else Path(ws.root) / "reports" / f"report-{today:%Y-%m-%d}.html"
-    sections = [s for s in (build(ws, wh) for build in SECTIONS) if s is not None]
+    steps = run_steps(ws)
+    hide = hidden(steps)
+    sections, broken = [], []
+    for sid, step, build in SECTIONS:
+        if step in hide:
+            continue
+        try:
+            section = build(ws, wh, hide)
+        except Exception as e:  # noqa: BLE001 - one broken chart must not cost the whole report
+            broken.append((sid, f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"))
+            continue
+        if section is not None:
+            sections.append(section)
+    if (note := left_out(steps, broken)) is not None:
+        sections.append(note)
     html = render_page(
         sections,
         title="crmine analysis report",
