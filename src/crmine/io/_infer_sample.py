@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from crmine.errors import SourceError
+from crmine.io._read import value_text
 
 __all__ = ["SAMPLE_ROWS", "Sample", "read_sample"]
 
@@ -254,21 +255,8 @@ def _jsonl_rows(path: Path, lines: list[str], rows: int) -> Sample:
 
 
 def _text(value) -> str | None:
-    """A JSON or Parquet value as the text crmine's reader stages for it."""
-    import datetime as dt
-
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    text = str(value)
-    return text if text != "" else None
+    """A JSON or Parquet value as the text crmine's reader stages for it; empty text is no value."""
+    return value_text(value) or None
 
 
 # -- Parquet: the schema and the first rows ------------------------------------------------------

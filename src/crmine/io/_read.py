@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterator
@@ -257,7 +258,7 @@ def _jsonl_batches(source: SourceSettings, path: Path, rejects: list[Reject]) ->
     lines: list[int] = []
 
     def flush():
-        cols = {k: pa.array([_text(r.get(k)) for r in rows], type=pa.string()) for k in keys}
+        cols = {k: pa.array([value_text(r.get(k)) for r in rows], type=pa.string()) for k in keys}
         cols[LINE] = pa.array(lines, type=pa.int64())
         return pa.RecordBatch.from_pydict(cols)
 
@@ -285,13 +286,18 @@ def _jsonl_batches(source: SourceSettings, path: Path, rejects: list[Reject]) ->
         yield flush()
 
 
-def _text(v) -> str | None:
+def value_text(v) -> str | None:
+    """A JSON (or Parquet) value as the text staged for it: typing happens later, in one place."""
     if v is None:
         return None
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, dict | list):
         return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, dt.datetime):
+        return v.isoformat(sep=" ")
+    if isinstance(v, dt.date):
+        return v.isoformat()
     return str(v)
 
 
