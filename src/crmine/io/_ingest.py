@@ -120,15 +120,18 @@ def load_source(wh: Warehouse, source: SourceSettings, root: Path, *,
         mapping = resolve_columns(source, canon, staged.columns)
         checked = wh.materialize(checked_name, checked_rows(wh, raw, source, canon, mapping,
                                                                    inferred=inferred))
+        # One pass counts the rows per reason and, for the good ones, the lines kept apart.
         counts = wh.execute(
-            checked.group_by(reason=checked._reason).aggregate(n=checked.count()), what=f"count {source.name}"
+            checked.group_by(reason=checked._reason).aggregate(n=checked.count(), **_kept_apart(checked, canon.name)),
+            what=f"count {source.name}",
         )
         reasons = {r: int(n) for r, n in zip(counts.reason, counts.n, strict=True) if isinstance(r, str)}
         for rej in staged.rejects:
             reasons[rej.reason] = reasons.get(rej.reason, 0) + 1
         loaded = int(counts.loc[counts.reason.isna(), "n"].sum())
         quarantined = sum(reasons.values())
-        kept_apart = _kept_apart(wh, checked, canon.name)
+        good_counts = counts.loc[counts.reason.isna()].drop(columns=["reason", "n"]).sum()
+        kept_apart = {k: int(v) for k, v in good_counts.items() if v}
 
         with wh.transaction():
             _add_derived_columns(wh, canon.name, checked, source)
@@ -167,17 +170,15 @@ def load_source(wh: Warehouse, source: SourceSettings, root: Path, *,
                 wh.drop(scratch)
 
 
-def _kept_apart(wh: Warehouse, checked: ibis.Table, table: str) -> dict[str, int]:
-    """How many loaded transaction lines are returns, not goods, or bought by a guest."""
+def _kept_apart(checked: ibis.Table, table: str) -> dict[str, ibis.Value]:
+    """Counts of transaction lines that are returns, not goods, or bought by a guest."""
     if table != "transactions":
         return {}
-    good = checked.filter(checked._reason.isnull())
-    counts = wh.execute(good.aggregate(
-        returns=good.is_return.fill_null(False).cast("int64").sum(),
-        non_product=good.non_product.fill_null(False).cast("int64").sum(),
-        guest_lines=good.customer_id.isnull().cast("int64").sum(),
-    ), what="count kept-apart lines")
-    return {k: int(v) for k, v in counts.iloc[0].fillna(0).items() if v}
+    return {
+        "returns": checked.is_return.fill_null(False).cast("int64").sum(),
+        "non_product": checked.non_product.fill_null(False).cast("int64").sum(),
+        "guest_lines": checked.customer_id.isnull().cast("int64").sum(),
+    }
 
 
 def _col(t: ibis.Table, name: str, target: ibis.Table) -> ibis.Value:
