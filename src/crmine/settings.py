@@ -7,6 +7,7 @@ each line naming the key, the rule and what to do, so a user fixes the file in o
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
@@ -79,6 +80,9 @@ class Settings:
     # "infer": customers and products that only transactions mention are created from them, when no
     # source loads that master table; "strict": such lines are quarantined as unknown_reference.
     references: str = "infer"
+    # Source files outside the workspace folder are read only when this is true: a settings file
+    # copied from elsewhere should not make crmine read arbitrary files on the machine.
+    outside_paths: bool = False
     sources: tuple[SourceSettings, ...] = ()
     identity: IdentitySettings = field(default_factory=IdentitySettings)
     # Sections that later analyses read; kept verbatim and validated by those analyses.
@@ -102,11 +106,12 @@ class Settings:
         problems: list[str] = []
         _check_keys(data, {"workspace", "sources", "identity", "analysis"}, "", problems)
         ws = _section(data, "workspace", problems)
-        _check_keys(ws, {"engine", "name", "references"}, "workspace.", problems)
+        _check_keys(ws, {"engine", "name", "references", "outside_paths"}, "workspace.", problems)
         engine = _typed(ws, "engine", str, "workspace.", problems, default="duckdb")
         if engine not in ("duckdb", "spark"):
             problems.append(f"workspace.engine: must be 'duckdb' or 'spark', got {engine!r}.")
         references = _typed(ws, "references", str, "workspace.", problems, default="infer")
+        outside_paths = _typed(ws, "outside_paths", bool, "workspace.", problems, default=False)
         if references not in REFERENCES:
             problems.append(f"workspace.references: must be 'infer' or 'strict', got {references!r}.")
 
@@ -132,13 +137,15 @@ class Settings:
         return cls(
             engine=engine,
             references=references,
+            outside_paths=outside_paths,
             sources=tuple(sources),
             identity=identity,
             analysis=MappingProxyType(dict(_section(data, "analysis", []))),
         )
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"workspace": {"engine": self.engine, "references": self.references}, "sources": {}}
+        out: dict[str, Any] = {"workspace": {"engine": self.engine, "references": self.references,
+                                             "outside_paths": self.outside_paths}, "sources": {}}
         for s in self.sources:
             d = {f.name: getattr(s, f.name) for f in fields(s) if f.name != "name"}
             d = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in d.items()}
@@ -155,6 +162,19 @@ class Settings:
         known = ", ".join(s.name for s in self.sources) or "(none)"
         raise SettingsError(f"No source called {name!r} in crmine.toml. Sources: {known}.")
 
+    def source_path(self, source: SourceSettings, root: str | Path) -> Path:
+        """The file ``source`` reads, resolved against the workspace folder ``root``.
+
+        Raises SettingsError when the file lies outside the workspace and ``outside_paths`` is not set.
+        """
+        base = Path(root).resolve()
+        full = (base / (source.path or "")).resolve()
+        if not self.outside_paths and not full.is_relative_to(base):
+            raise SettingsError(
+                f"sources.{source.name}.path: {source.path} is outside the workspace {base}. Move or link the "
+                "file into the workspace, or allow it with `outside_paths = true` under [workspace] in crmine.toml.")
+        return full
+
     def inferred_tables(self) -> frozenset[str]:
         """Master tables whose rows are inferred from the tables that refer to them.
 
@@ -170,8 +190,16 @@ _SOURCE_KEYS = {"table", "path", "format", "url", "sql_table", "source_system", 
                 "encoding", "columns", "formats", "derive", "sheet", "return_prefix", "non_product"}
 
 
+# Source names become parts of staging-table names and appear in messages: keep them plain.
+_SOURCE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
 def _source(name: str, raw: Any, problems: list[str]) -> SourceSettings | None:
     where = f"sources.{name}."
+    if not _SOURCE_NAME.fullmatch(name):
+        problems.append(f"sources: the source name {name[:40]!r} is not allowed; use 1-64 letters, digits, "
+                        "'_' or '-', starting with a letter or digit (e.g. [sources.web_orders]).")
+        return None
     if not isinstance(raw, Mapping):
         problems.append(f"sources.{name}: must be a table ([sources.{name}]), got {type(raw).__name__}.")
         return None
@@ -290,9 +318,19 @@ def _did_you_mean(word: str, options) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+# Parameter names that carry a secret in URLs and connection strings (`?password=`, `pwd=`).
+_SECRET_PARAMS = re.compile(r"(?i)\b(password|passwd|pwd|pass|secret|token|api_key|apikey)=([^&;\s]*)")
+
+
 def _strip_password(url: str) -> str:
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
+    """``url`` with any password removed, whatever form it takes.
+
+    ``scheme://user:secret@host``, ``user:secret@host/db`` (no scheme) and ``?password=secret``
+    (or ``pwd=``, ``token=``...) all come out without the secret, so a message can name the database.
+    """
+    text = _SECRET_PARAMS.sub(lambda m: f"{m.group(1)}=***", url)
+    scheme, sep, rest = text.rpartition("://")
+    if "@" in rest:
         creds, host = rest.rsplit("@", 1)
-        return f"{scheme}://{creds.split(':', 1)[0]}@{host}"
-    return url
+        rest = f"{creds.split(':', 1)[0]}@{host}"
+    return f"{scheme}{sep}{rest}"

@@ -699,26 +699,29 @@ def demo(
 
 
 def main() -> None:
-    """Entry point: run the app; a CrmineError prints one line and exits 1, without a traceback."""
+    """Entry point. Every failure ends in one ``error:`` line and exit 1; usage errors exit 2."""
+    from crmine.cli import _failures
+    from crmine.errors import EngineError
+
+    args = sys.argv[1:]
     try:
-        app(standalone_mode=False)
+        app(standalone_mode=False, prog_name="crmine")
+    except EngineError as e:
+        _fail(_failures.describe_engine_error(e, args))
     except CrmineError as e:
-        err.print(Text("error: ", style="red") + Text(str(e)), soft_wrap=True)
-        sys.exit(1)
+        _fail(str(e))
     except (typer.Exit, SystemExit) as e:
         sys.exit(getattr(e, "exit_code", getattr(e, "code", 0)) or 0)
+    except _failures.ClickException as e:  # usage: typer's usage line, the problem, exit 2
+        e.show()
+        sys.exit(e.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted; the warehouse is unchanged by the step that was running.")
         sys.exit(130)
-    except Exception as e:  # click usage errors
-        try:
-            import click
-        except ModuleNotFoundError:  # typer 0.29 vendors click instead of depending on it
-            from typer import _click as click
+    except Exception as e:  # noqa: BLE001 - the last line of defence: never a traceback
+        _fail(_failures.describe_unexpected(e, args))
 
-        if isinstance(e, click.ClickException):
-            e.show()
-            sys.exit(e.exit_code)
-        if isinstance(e, click.exceptions.Abort):
-            sys.exit(1)
-        raise
+
+def _fail(message: str) -> None:
+    err.print(Text("error: ", style="red") + Text(message), soft_wrap=True)
+    sys.exit(1)

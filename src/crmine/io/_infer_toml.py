@@ -32,7 +32,7 @@ def settings_text(guesses: Sequence[FileGuess], *, root: str | Path) -> str:
     otherwise absolute.
     """
     names = source_names(guesses)
-    parts = [_preamble(guesses), _workspace(guesses)]
+    parts = [_preamble(guesses), _workspace(guesses, Path(root))]
     parts += [_source(g, name, Path(root)) for g, name in zip(guesses, names, strict=True)]
     parts.append(_identity())
     return "\n".join(parts).rstrip("\n") + "\n"
@@ -60,7 +60,7 @@ def _preamble(guesses: Sequence[FileGuess]) -> str:
     )
 
 
-def _workspace(guesses: Sequence[FileGuess]) -> str:
+def _workspace(guesses: Sequence[FileGuess], root: Path) -> str:
     tables = {g.table for g in guesses if g.confident}
     masters = [t for t in ("customers", "products") if t not in tables]
     lines = [
@@ -73,7 +73,11 @@ def _workspace(guesses: Sequence[FileGuess]) -> str:
     ]
     if masters and "transactions" in tables:
         lines.append(f"# No {' or '.join(masters)} master among these files, so \"infer\" creates them.")
-    lines += ['# references = "infer"', ""]
+    lines.append('# references = "infer"')
+    if any(not g.path.resolve().is_relative_to(root.resolve()) for g in guesses):
+        lines += ["# Some files lie outside this folder; crmine reads them because of this line.",
+                  "outside_paths = true"]
+    lines.append("")
     return "\n".join(lines)
 
 

@@ -84,6 +84,9 @@ def ingest(
     create_tables(wh)
     chosen = list(settings.sources) if sources is None else [settings.source(n) for n in sources]
     chosen.sort(key=lambda s: (LOAD_ORDER.index(s.table), s.name))
+    for src in chosen:  # a settings mistake stops the ingest before any source is read
+        if src.path:
+            settings.source_path(src, root)
     results = []
     for i, src in enumerate(chosen):
         if progress:

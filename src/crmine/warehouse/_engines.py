@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import itertools
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,43 @@ def transaction(wh: Warehouse) -> Iterator[None]:
         raw.execute("ROLLBACK")
         raise
     raw.execute("COMMIT")
+
+
+# How long a command waits for another crmine process to release the workspace before giving up
+# (seconds; CRMINE_LOCK_WAIT overrides).
+LOCK_WAIT_SECONDS = 10.0
+
+
+def duckdb_connect(path: Path | None, *, wait: float | None = None) -> Any:
+    """An Ibis DuckDB connection; waits up to ``wait`` seconds while another process holds the file.
+
+    DuckDB lets one process at a time open a database file for writing. A second crmine command
+    (a `status` while `run` works) waits a little, then says which process holds the workspace.
+    """
+    import time
+
+    import duckdb
+
+    from crmine.errors import WorkspaceError
+
+    if wait is None:
+        wait = float(os.environ.get("CRMINE_LOCK_WAIT", LOCK_WAIT_SECONDS))
+    deadline, pause = time.monotonic() + wait, 0.1
+    while True:
+        try:
+            return ibis.duckdb.connect(str(path) if path else ":memory:")
+        except duckdb.IOException as e:
+            if "lock" not in str(e).lower():
+                raise
+            if time.monotonic() >= deadline:
+                holder = re.search(r"PID (\d+)", str(e))
+                who = f"process {holder.group(1)}" if holder else "another process"
+                raise WorkspaceError(
+                    f"The workspace {path.parent} is in use by {who} (another crmine command, or Python "
+                    f"with it open); waited {wait:.0f} s. Wait for it to finish or stop it, then retry "
+                    "(CRMINE_LOCK_WAIT sets the wait in seconds).") from None
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
 
 
 def spark_session(path: Path | None) -> Any:

@@ -187,7 +187,7 @@ def connect(path: str | os.PathLike | None = None, *, engine: str = "duckdb") ->
         raise SettingsError(f"Unknown engine {engine!r}; choose one of {', '.join(ENGINES)}.")
     p = Path(path) if path is not None else None
     if engine == "duckdb":
-        con = ibis.duckdb.connect(str(p) if p else ":memory:")
+        con = _engines.duckdb_connect(p)
         # Bounded memory: large loads spill to disk instead of growing the process without limit.
         con.con.execute("SET memory_limit = ?", [os.environ.get("CRMINE_DUCKDB_MEMORY", "1500MB")])
         con.con.execute("SET enable_progress_bar = false")
