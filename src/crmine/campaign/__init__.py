@@ -1,0 +1,30 @@
+"""Campaign effectiveness: lift against a control group, test design, uplift models and
+targeting by incremental profit.
+
+``lift_table`` measures what a test campaign gained over its control group; ``sample_size`` and
+``assign`` design the next test; ``UpliftModel`` learns who the contact moves; ``uplift_targets``
+picks who gets which offer (or none) by expected incremental profit; the metric functions
+(``qini_coefficient``, ``uplift_at_k``, ...) judge any ranking.
+"""
+
+from crmine.campaign._lift import lift_table
+from crmine.campaign._metrics import (
+    auuc,
+    qini_coefficient,
+    qini_curve,
+    uplift_at_k,
+    uplift_by_decile,
+    uplift_curve,
+)
+from crmine.campaign._uplift import UpliftModel
+
+__all__ = [
+    "UpliftModel",
+    "auuc",
+    "lift_table",
+    "qini_coefficient",
+    "qini_curve",
+    "uplift_at_k",
+    "uplift_by_decile",
+    "uplift_curve",
+]
