@@ -9,16 +9,22 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 
 from crmine._progress import Progress
 from crmine.errors import SchemaError
 from crmine.identity import _splink
+from crmine.identity._idmap import CHANGE_COLUMNS, assign_stable_ids
 from crmine.identity._standardise import MATCH_COLUMNS, SOURCE_COLUMNS, standardise
 from crmine.schema import require_columns
 
-__all__ = ["DEFAULT_THRESHOLD", "LINEAGE_TABLE", "IdentityResult", "resolve"]
+__all__ = ["CHANGES_TABLE", "DEFAULT_THRESHOLD", "HISTORY_TABLE", "LINEAGE_TABLE", "IdentityResult", "resolve"]
 
 LINEAGE_TABLE = "customer_lineage"
+# Every (record, unified id) pair the lineage has held, with valid_from / valid_to.
+HISTORY_TABLE = "customer_lineage_history"
+# One row per merge, split or retirement of a unified id: when, old id -> new id, records moved.
+CHANGES_TABLE = "identity_changes"
 # Tuned on the simulator's customers (bench/bench_identity.py, 5,000 and 20,000 customers, two
 # seeds): pairwise precision and recall stay at or above 0.97 from 0.9 to 0.99; 0.95 balances them.
 DEFAULT_THRESHOLD = 0.95
@@ -158,6 +164,59 @@ def _lineage(
     )
 
 
+def _write_stable(wh: Any, lineage: pd.DataFrame) -> None:
+    """Write ``lineage`` with stable unified ids, and record what changed since the last resolution.
+
+    ``lineage['unified_id']`` arrives as a cluster label; :func:`assign_stable_ids` turns it into
+    the ids customers already had. The lineage, its history and the change log are written in one
+    transaction, so a crash leaves the previous resolution whole.
+    """
+    previous = (wh.execute(wh.table(LINEAGE_TABLE).select("customer_id", "source_system", "unified_id"),
+                           what="read the previous lineage")
+                if wh.has_table(LINEAGE_TABLE) else None)
+    used = (set(wh.execute(wh.table(CHANGES_TABLE).old_id, what="read identity changes").dropna())
+            if wh.has_table(CHANGES_TABLE) else set())
+    ids, changes = assign_stable_ids(lineage.rename(columns={"unified_id": "cluster"}), previous, used=used)
+    lineage = lineage.assign(unified_id=ids).sort_values(["unified_id", "customer_id"], kind="mergesort")
+    now = pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s")
+    history = _history(wh, lineage, previous, now)
+    with wh.transaction():
+        wh.write(LINEAGE_TABLE, lineage.reset_index(drop=True))
+        wh.write(HISTORY_TABLE, history)
+        if not changes.empty or not wh.has_table(CHANGES_TABLE):
+            frame = changes.assign(at=now)[["at", *CHANGE_COLUMNS]].astype({"new_id": "string", "old_id": "string"})
+            if wh.has_table(CHANGES_TABLE):
+                wh.insert(CHANGES_TABLE, frame)
+            else:
+                wh.write(CHANGES_TABLE, frame)
+
+
+def _history(wh: Any, lineage: pd.DataFrame, previous: pd.DataFrame | None, now: pd.Timestamp) -> pd.DataFrame:
+    """Every (record, unified id) the lineage has held, with when it started and ended (open: null)."""
+    cols = ["customer_id", "source_system", "unified_id"]
+    current = lineage[cols].astype(object)  # an empty lineage arrives with float columns
+    if wh.has_table(HISTORY_TABLE):
+        old = wh.execute(wh.table(HISTORY_TABLE), what="read the lineage history")
+    elif previous is not None:  # a warehouse resolved before history was kept: start it from the last state
+        old = previous[cols].assign(valid_from=pd.NaT, valid_to=pd.NaT)
+    else:
+        old = pd.DataFrame({c: pd.Series(dtype="object") for c in cols}).assign(
+            valid_from=pd.Series(dtype="datetime64[ns]"), valid_to=pd.Series(dtype="datetime64[ns]"))
+    old = old.reset_index(drop=True).astype({c: object for c in cols})
+    # A left merge on a unique right key keeps the left rows in order: probe lines up with old.
+    probe = old[cols].merge(current.assign(_now=True), on=cols, how="left")
+    is_open = old["valid_to"].isna()
+    still = is_open & probe["_now"].notna().to_numpy()
+    old.loc[is_open & ~still, "valid_to"] = now
+    fresh = current.merge(old.loc[still, cols].assign(_open=True), on=cols, how="left")
+    fresh = fresh.loc[fresh["_open"].isna(), cols].assign(valid_from=now, valid_to=pd.NaT)
+    out = pd.concat([old, fresh], ignore_index=True) if len(old) else fresh.reset_index(drop=True)
+    out["valid_from"] = pd.to_datetime(out["valid_from"])
+    out["valid_to"] = pd.to_datetime(out["valid_to"])
+    return out.sort_values(["customer_id", "source_system", "valid_from"], kind="mergesort", na_position="first"
+                           ).reset_index(drop=True)
+
+
 def resolve(
     wh: Any,
     /,
@@ -188,9 +247,12 @@ def resolve(
     Notes
     -----
     ``customer_lineage`` has one row per record: ``customer_id`` (the record), ``source_system``,
-    ``unified_id``, ``cluster_size`` and ``match_probability``. ``unified_id`` is ``"U"`` and the
-    first 12 hex digits of the SHA-256 of the smallest ``customer_id`` in the cluster, so re-runs
-    give the same ids and a record that matches nothing keeps an id derived from itself.
+    ``unified_id``, ``cluster_size`` and ``match_probability``. A customer keeps its unified id
+    from one resolution to the next (see :mod:`crmine.identity._idmap`); a new customer's id is
+    ``"U"`` and 12 hex digits of the SHA-256 of its smallest record key (``source_system:customer_id``),
+    so a first run is reproducible and a record that matches nothing has an id derived from itself.
+    Merges, splits and retirements are appended to ``identity_changes`` and every (record, id) pair
+    is kept in ``customer_lineage_history`` with ``valid_from`` / ``valid_to``.
     ``match_probability`` is the highest probability of any scored pair joining the record to
     another record of its cluster; it is null for a record alone in its cluster.
 
@@ -262,7 +324,7 @@ def resolve(
             lineage = _lineage(std.select("unique_id", "source_system"), None, None)
         done = len(_STEPS) - 1
         step("write lineage")
-        wh.write(LINEAGE_TABLE, lineage)
+        _write_stable(wh, wh.execute(lineage, what="read the clusters"))
     finally:
         if run is not None:
             _splink.cleanup(run)
