@@ -698,6 +698,12 @@ def demo(
         raise typer.Exit(1)
 
 
+from crmine.cli._campaign import campaign_app, uplift_app  # noqa: E402 - they use this module's consoles
+
+app.add_typer(campaign_app, name="campaign")
+app.add_typer(uplift_app, name="uplift")
+
+
 def main() -> None:
     """Entry point. Every failure ends in one ``error:`` line and exit 1; usage errors exit 2."""
     from crmine.cli import _failures
