@@ -27,7 +27,7 @@ def synthetic_test(n: int = 6000, *, seed: int = 0, arms: tuple[str, ...] = ("of
     city = rng.choice(["urban", "rural"], n, p=[0.6, 0.4])
     spend = rng.gamma(2.0, 50.0, n)
     arm = rng.choice([*arms, "none"], n)
-    base = 1 / (1 + np.exp(-(-2.0 + 0.004 * spend)))
+    base = 1 / (1 + np.exp(-(-3.0 + 0.02 * spend)))  # who buys anyway: big spenders
     effect = np.where(age < 40, 0.15, -0.03) * np.where(city == "urban", 1.0, 0.3)
     true = np.zeros(n)
     for i, a in enumerate(arms):
