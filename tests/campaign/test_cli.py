@@ -98,3 +98,12 @@ def test_uplift_fit_score_and_target(tmp_path):
     assert doc["selected"] == len(listed) <= 300 and listed.cost.sum() <= 300
     assert set(listed.offer) <= {"mail", "email"}
     assert doc["expected_profit"] > doc["response_expected_profit"]
+
+
+def test_lift_of_a_workspace_campaign(campaign_ws):
+    r = _run("campaign", "lift", str(campaign_ws.root), "--campaign", "CMP003", "--json")
+    assert r.exit_code == 0, r.output
+    arms = json.loads(r.output)["arms"]
+    assert {a["campaign_id"] for a in arms} == {"CMP003"} and "purchase" in {a["outcome"] for a in arms}
+    r = _run("campaign", "lift", str(campaign_ws.root))
+    assert r.exit_code == 0 and "CMP012" in r.output
