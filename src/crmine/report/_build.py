@@ -333,12 +333,43 @@ def _targets(ws: Workspace, wh: Warehouse, hide: frozenset[str]) -> Section | No
     return s
 
 
+def _campaigns(ws: Workspace, wh: Warehouse, hide: frozenset[str]) -> Section | None:
+    if not (wh.has_table("campaign_lift") and _rows(wh, "campaign_lift")):
+        return None
+    import plotly.graph_objects as go
+
+    lift = _read(wh, wh.table("campaign_lift").order_by(["campaign_id", "arm", "outcome"]), "campaign lift")
+    s = Section("campaigns", "Campaign lift",
+                "What each campaign added over its control group: the treated customers' response rate (or "
+                "value per customer) against the control's, the difference with a 95% interval, and the "
+                "incremental profit where the campaign's margin and contact cost are known. An interval that "
+                "crosses zero means the test cannot tell the campaign from doing nothing.")
+    binary = lift[lift["kind"] == "binary"]
+    if len(binary):
+        label = binary["campaign_id"] + " " + binary["outcome"] + ("" if binary["arm"].nunique() == 1
+                                                                   else " (" + binary["arm"] + ")")
+        fig = go.Figure(go.Scatter(
+            x=binary["lift"], y=label, mode="markers",
+            error_x={"type": "data", "symmetric": False, "array": binary["ci_high"] - binary["lift"],
+                     "arrayminus": binary["lift"] - binary["ci_low"]}))
+        fig.add_vline(x=0, line_dash="dash")
+        fig.update_layout(title="Lift in response rate over control, with 95% intervals",
+                          xaxis_title="treatment rate - control rate", yaxis={"autorange": "reversed"},
+                          height=max(300, 28 * len(binary)))
+        s.figure(fig)
+    cols = ["campaign_id", "name", "arm", "outcome", "n", "mean", "control_n", "control_mean", "lift",
+            "ci_low", "ci_high", "p_value", "incremental", "incremental_profit", "roi"]
+    s.table(lift[[c for c in cols if c in lift.columns]], title="Lift per campaign, arm and outcome")
+    return s
+
+
 # (section id, the run step whose results it shows or None, builder), in page order. A builder
 # returns None when its tables are missing or empty: no section is ever shown empty.
 SECTIONS = (
     ("kpis", None, _kpis), ("quality", None, _quality), ("rfm", "rfm", _rfm),
     ("segments", "segments", _segments), ("retention", None, _cohorts), ("pareto", None, _pareto),
-    ("clv", "clv", _clv), ("churn", "churn", _model), ("targets", "targets", _targets),
+    ("clv", "clv", _clv), ("churn", "churn", _model), ("campaigns", "campaigns", _campaigns),
+    ("targets", "targets", _targets),
 )
 
 

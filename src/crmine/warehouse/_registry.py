@@ -64,6 +64,8 @@ DERIVED: tuple[DerivedTable, ...] = (
     DerivedTable("churn_scores", "churn", ("customer_id",), "Churn probability and its reasons per customer."),
     DerivedTable("churn_drivers", "drivers", ("feature",), "What drives churn across customers.",
                  customer_column=None),
+    DerivedTable("campaign_lift", "campaigns", ("campaign_id", "arm", "outcome"),
+                 "Each campaign's lift over its control group, per arm and outcome.", customer_column=None),
     DerivedTable("lookalike_scores", "lookalike", ("customer_id",), "Resemblance of each customer to a seed group."),
     DerivedTable("export_audit", "targets", ("exported", "file"), "Every file of customer data crmine wrote.",
                  customer_column=None),
