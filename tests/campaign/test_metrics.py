@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from crmine.campaign import auuc, qini_coefficient, qini_curve, uplift_at_k, uplift_by_decile, uplift_curve
+from crmine.campaign import (
+    auuc,
+    qini_coefficient,
+    qini_curve,
+    uplift_at_k,
+    uplift_by_decile,
+    uplift_curve,
+)
 
 Y = np.array([1, 0, 1, 0, 0, 1, 0, 0])
 W = np.array([1, 1, 1, 1, 0, 0, 0, 0])

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from crmine.campaign._stats import GroupSummary, bootstrap_ci, compare_binary, compare_means, summarise, welch
+from crmine.campaign._stats import (
+    GroupSummary,
+    bootstrap_ci,
+    compare_binary,
+    compare_means,
+    summarise,
+    welch,
+)
 
 
 def test_newcombe_interval_matches_newcombe_1998_examples():

@@ -1,12 +1,20 @@
 """Campaign effectiveness: lift against a control group, test design, uplift models and
 targeting by incremental profit.
 
-``lift_table`` measures what a test campaign gained over its control group; ``sample_size`` and
-``assign`` design the next test; ``UpliftModel`` learns who the contact moves; ``uplift_targets``
-picks who gets which offer (or none) by expected incremental profit; the metric functions
-(``qini_coefficient``, ``uplift_at_k``, ...) judge any ranking.
+``lift_table`` measures what a test campaign gained over its control group; ``sample_size``,
+``smallest_control_share`` and ``assign`` design the next test; ``UpliftModel`` learns who the
+contact moves; ``uplift_targets`` picks who gets which offer (or none) by expected incremental
+profit; the metric functions (``qini_coefficient``, ``uplift_at_k``, ...) judge any ranking.
 """
 
+from crmine.campaign._design import (
+    ExperimentDesign,
+    assign,
+    detection_power,
+    minimum_detectable_lift,
+    sample_size,
+    smallest_control_share,
+)
 from crmine.campaign._lift import lift_table
 from crmine.campaign._metrics import (
     auuc,
@@ -16,15 +24,24 @@ from crmine.campaign._metrics import (
     uplift_by_decile,
     uplift_curve,
 )
+from crmine.campaign._targeting import UpliftTargets, uplift_targets
 from crmine.campaign._uplift import UpliftModel
 
 __all__ = [
+    "ExperimentDesign",
     "UpliftModel",
+    "UpliftTargets",
+    "assign",
     "auuc",
+    "detection_power",
     "lift_table",
+    "minimum_detectable_lift",
     "qini_coefficient",
     "qini_curve",
+    "sample_size",
+    "smallest_control_share",
     "uplift_at_k",
     "uplift_by_decile",
     "uplift_curve",
+    "uplift_targets",
 ]

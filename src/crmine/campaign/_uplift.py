@@ -28,7 +28,15 @@ from threadpoolctl import threadpool_limits
 from crmine import _atomic
 from crmine._progress import Progress
 from crmine._version import __version__
-from crmine.campaign._learners import BASES, ENSEMBLE, LEARNERS, RESPONSE, Bases, Ensemble, make_learner
+from crmine.campaign._learners import (
+    BASES,
+    ENSEMBLE,
+    LEARNERS,
+    RESPONSE,
+    Bases,
+    Ensemble,
+    make_learner,
+)
 from crmine.campaign._lift import check_design, outcome_kind
 from crmine.campaign._metrics import auuc, qini_coefficient, uplift_at_k, uplift_by_decile
 from crmine.errors import ModelMismatchError, NotFittedError, SchemaError, SettingsError

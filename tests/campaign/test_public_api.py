@@ -1,0 +1,24 @@
+"""The public surface of crmine.campaign, pinned."""
+
+from __future__ import annotations
+
+import crmine.campaign
+
+
+def test_campaign_surface():
+    assert sorted(crmine.campaign.__all__) == sorted([
+        "ExperimentDesign", "UpliftModel", "UpliftTargets", "assign", "auuc", "detection_power", "lift_table",
+        "minimum_detectable_lift", "qini_coefficient", "qini_curve", "sample_size", "smallest_control_share",
+        "uplift_at_k", "uplift_by_decile", "uplift_curve", "uplift_targets"])
+    for name in crmine.campaign.__all__:
+        assert hasattr(crmine.campaign, name)
+
+
+def test_namespace_and_cli_entry_points_exist():
+    from crmine.campaign._namespace import CampaignsNamespace
+    from crmine.cli._campaign import campaign_app, uplift_app
+
+    assert callable(CampaignsNamespace.lift) and callable(CampaignsNamespace.lift_all)
+    names = {c.name for c in campaign_app.registered_commands}
+    assert names == {"lift", "design", "assign"}
+    assert {c.name for c in uplift_app.registered_commands} == {"fit", "score", "target"}
