@@ -103,7 +103,7 @@ def causalml_learners(Xtr, wtr, ytr, Xte, wte, yte, tau_te) -> list[dict]:
         kw = {} if name.startswith("T") else {"p": e_tr}
         t = time.perf_counter()
         with threadpool_limits(limits=1):
-            model.fit(Mtr, wtr, ytr, **kw)
+            model.fit(Mtr, treatment=wtr, y=ytr, **kw)
         fit_s = time.perf_counter() - t
         t = time.perf_counter()
         with threadpool_limits(limits=1):

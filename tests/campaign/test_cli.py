@@ -82,6 +82,10 @@ def test_uplift_fit_score_and_target(tmp_path):
     assert r.exit_code == 0, r.output
     s = pd.read_csv(scores)
     assert s.columns.tolist() == ["customer_id", "uplift"] and len(s) == 3000
+    targets = tmp_path / "targets.csv"
+    r = _run("uplift", "target", str(model), str(path), "--margin", "40", "--cost", "1", "--out", str(targets))
+    assert r.exit_code == 0, r.output
+    assert set(pd.read_csv(targets).offer) == {"mail"}
     # Both arms: one column per arm.
     r = _run("uplift", "fit", str(path), "--arm", "arm", "--control", "none", "--outcome", "bought",
              "--id", "customer_id", "--out", str(model), "--base", "linear", "--learner", "two_model")

@@ -122,6 +122,8 @@ def _print(frame, *, title: str) -> None:
 
 
 def _cell(v: Any) -> str:
+    if isinstance(v, bool):
+        return "yes" if v else ""
     if isinstance(v, float):
         if not math.isfinite(v):
             return ""
@@ -289,6 +291,8 @@ def uplift_target(
     resp = m.predict_response(frame, where=file.name)
     if up.index.name is None:
         up.index.name = resp.index.name = "row"
+    if len(m.arms_) == 1:  # name the offer by its arm in the list
+        up.columns, resp.columns = [f"uplift_{m.arms_[0]}"], [f"response_{m.arms_[0]}"]
     result = uplift_targets(up, value=margin, cost=cost, budget=budget, response=resp)
     _write_csv(result.customers, out)
     doc = {"out": str(out), **{k: _clean(v) for k, v in result.to_dict().items()}}
