@@ -12,10 +12,17 @@ from dataclasses import dataclass, field
 
 from crmine.errors import SchemaError
 
-__all__ = ["TABLES", "Column", "Table", "LOAD_ORDER", "require_columns", "table"]
+__all__ = ["EARLIEST", "LATEST", "TABLES", "Column", "Table", "LOAD_ORDER", "require_columns", "table"]
 
 # Logical types; the warehouse maps them to engine types.
 DTYPES = ("string", "timestamp", "float64", "int64", "boolean")
+
+# Every timestamp lies on or after EARLIEST: years such as 0001 are placeholders, not dates. A past
+# fact (an order, a contact, a birth, a hire) lies before the load time plus a small tolerance
+# (``[ingest] future_tolerance_days``); a planned one (a campaign's or promotion's start and end)
+# may lie ahead, but before LATEST, so that a placeholder such as 9999-12-31 is not taken for a day.
+EARLIEST = "1900-01-01"
+LATEST = "2200-01-01"
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,9 @@ class Column:
     max: float | None = None
     allowed: tuple[str, ...] = ()
     references: str | None = None  # "table.column" that must already hold the value
+    # Timestamps only: the value may lie in the future (a planned day), up to LATEST; otherwise it
+    # is a past fact and lies before the load time plus the tolerance.
+    planned: bool = False
     # Made by ingest when a source lacks it (transactions without an order id or line numbers).
     synthesised: bool = False
     used_by: tuple[str, ...] = ()
@@ -134,8 +144,8 @@ TABLES: dict[str, Table] = {
                 _c("promotion_id", "string", "Promotion identifier.", required=True),
                 _c("name", "string", "Promotion name."),
                 _c("type", "string", "Kind of promotion (percent_off, bundle, ...)."),
-                _c("start", "timestamp", "First day."),
-                _c("end", "timestamp", "Last day."),
+                _c("start", "timestamp", "First day.", planned=True),
+                _c("end", "timestamp", "Last day.", planned=True),
                 _c("discount_pct", "float64", "Discount in percent.", min=0, max=100),
             ),
         ),
@@ -147,8 +157,8 @@ TABLES: dict[str, Table] = {
                 _c("campaign_id", "string", "Campaign identifier.", required=True, used_by=("response", "lift")),
                 _c("name", "string", "Campaign name."),
                 _c("channel", "string", "Contact channel (email, mail, sms, phone)."),
-                _c("start", "timestamp", "First contact day."),
-                _c("end", "timestamp", "Last day a response counts."),
+                _c("start", "timestamp", "First contact day.", planned=True),
+                _c("end", "timestamp", "Last day a response counts.", planned=True),
                 _c("offer", "string", "What was offered."),
                 _c("cost_per_contact", "float64", "Cost of one contact.", min=0, used_by=("targeting",)),
                 _c("margin_per_response", "float64", "Margin earned per response.", used_by=("targeting",)),

@@ -22,6 +22,9 @@ __all__ = ["FORMATS", "IdentitySettings", "Settings", "SourceSettings"]
 
 FORMATS = ("csv", "parquet", "jsonl", "xlsx", "sql")
 REFERENCES = ("infer", "strict")
+FUTURE_TOLERANCE_DAYS = 1.0
+# Columns the staging table adds to a source's own; a raw name may not be one of them.
+RESERVED_RAW_NAMES = ("_line", "_rec")
 _EXTENSIONS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet",
                ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".xlsx": "xlsx", ".xlsm": "xlsx"}
 
@@ -87,6 +90,9 @@ class Settings:
     identity: IdentitySettings = field(default_factory=IdentitySettings)
     # Sections that later analyses read; kept verbatim and validated by those analyses.
     analysis: Mapping[str, Any] = field(default_factory=dict)
+    # [ingest]: an event time later than the load time by more than this is out_of_range (a clock
+    # or typing error, such as 2099 for 2019), and never becomes the warehouse's 'today'.
+    future_tolerance_days: float = FUTURE_TOLERANCE_DAYS
 
     @classmethod
     def from_path(cls, path: str | Path) -> Settings:
@@ -104,7 +110,7 @@ class Settings:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, where: str = "settings") -> Settings:
         problems: list[str] = []
-        _check_keys(data, {"workspace", "sources", "identity", "analysis"}, "", problems)
+        _check_keys(data, {"workspace", "sources", "identity", "analysis", "ingest"}, "", problems)
         ws = _section(data, "workspace", problems)
         _check_keys(ws, {"engine", "name", "references", "outside_paths"}, "workspace.", problems)
         engine = _typed(ws, "engine", str, "workspace.", problems, default="duckdb")
@@ -130,6 +136,7 @@ class Settings:
         )
         if not 0 < identity.threshold < 1:
             problems.append("identity.threshold: must be between 0 and 1 (a match probability).")
+        tolerance = _future_tolerance(_section(data, "ingest", problems), problems)
 
         if problems:
             lines = "\n".join(f"  - {p}" for p in problems)
@@ -141,6 +148,7 @@ class Settings:
             sources=tuple(sources),
             identity=identity,
             analysis=MappingProxyType(dict(_section(data, "analysis", []))),
+            future_tolerance_days=tolerance,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -152,6 +160,7 @@ class Settings:
             out["sources"][s.name] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items()
                                       if v not in (None, {}, ())}
         out["identity"] = asdict(self.identity)
+        out["ingest"] = {"future_tolerance_days": self.future_tolerance_days}
         out["analysis"] = dict(self.analysis)
         return out
 
@@ -232,6 +241,14 @@ def _source(name: str, raw: Any, problems: list[str]) -> SourceSettings | None:
         if c not in canon.column_names:
             problems.append(f"{where}columns.{c}: not a column of {table}{_did_you_mean(c, canon.column_names)}. "
                             "Keys are canonical names, values the raw names in the source.")
+    for c, raw_name in columns.items():
+        if raw_name in RESERVED_RAW_NAMES:
+            problems.append(f"{where}columns.{c}: {raw_name!r} is a name crmine reserves for its own bookkeeping "
+                            f"({', '.join(RESERVED_RAW_NAMES)}); rename that column in the source.")
+    for derived in derive:
+        if derived.startswith("_"):
+            problems.append(f"{where}derive.{derived}: names starting with '_' are reserved for crmine's internal "
+                            "columns; name the derived column without the leading '_'.")
     for c in formats:
         if c not in canon.column_names and c not in derive:
             problems.append(f"{where}formats.{c}: not a column of {table}{_did_you_mean(c, canon.column_names)}.")
@@ -267,6 +284,16 @@ def _source(name: str, raw: Any, problems: list[str]) -> SourceSettings | None:
         return_prefix=return_prefix,
         non_product=tuple(non_product),
     )
+
+
+def _future_tolerance(ingest: Mapping[str, Any], problems: list[str]) -> float:
+    _check_keys(ingest, {"future_tolerance_days"}, "ingest.", problems)
+    days = _typed(ingest, "future_tolerance_days", (int, float), "ingest.", problems, default=FUTURE_TOLERANCE_DAYS)
+    if not 0 <= days <= 3660:
+        problems.append("ingest.future_tolerance_days: must be between 0 and 3660 (days after the load time "
+                        "that an event time may lie, e.g. 1 for clocks a day apart).")
+        return FUTURE_TOLERANCE_DAYS
+    return float(days)
 
 
 def _section(data: Mapping[str, Any], key: str, problems: list[str]) -> Mapping[str, Any]:

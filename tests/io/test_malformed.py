@@ -88,6 +88,16 @@ def test_latin1_file_reads_with_declared_encoding(make_workspace):
     assert ws.warehouse.execute(ws.table("employees")).team.tolist() == ["Café"]
 
 
+def test_an_encoding_duckdb_cannot_read_loads_through_pythons_reader(make_workspace):
+    # DuckDB's reader knows utf-8, utf-16 and latin-1; any other codec goes through Python's.
+    toml = TOML + 'encoding = "cp1252"\n'
+    ws = crmine.init(make_workspace(toml, {"staff.csv": "agent_id,team\nA1,Caf\u00e9 \u20ac\nA2\n".encode("cp1252")}))
+    r = ws.ingest.run()[0]
+    assert (r.read, r.loaded, r.quarantined) == (2, 1, 1)
+    assert ws.warehouse.execute(ws.table("employees")).team.tolist() == ["Caf\u00e9 \u20ac"]
+    assert list(ws.ingest.quarantine().line) == [3]
+
+
 _COUNTER = itertools.count()
 _CSVISH = st.lists(
     st.one_of(

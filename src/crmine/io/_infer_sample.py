@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from crmine.errors import SourceError
+from crmine.io._header import looks_like_data
 from crmine.io._read import value_text
 
 __all__ = ["SAMPLE_ROWS", "Sample", "read_sample"]
@@ -207,8 +208,8 @@ def _csv_rows(path: Path, lines: list[str], rows: int, more: bool) -> Sample:
 
 def _check_header(sample: Sample) -> None:
     """A header that looks like data means the file has none: its 'names' are a customer's values."""
-    looks_like_data = sum(1 for h in sample.header if _is_number_or_date(h.strip()))
-    if sample.header and looks_like_data >= max(1, len(sample.header) / 2):
+    numeric = sum(1 for h in sample.header if _is_number_or_date(h.strip()))
+    if sample.header and (looks_like_data(sample.header) or numeric >= max(1, len(sample.header) / 2)):
         sample.problem = ("the first line looks like data, not column names: add a header line "
                           "naming the columns, then run init again")
         sample.header = [f"column {i + 1}" for i in range(len(sample.header))]

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-__all__ = ["Profile", "TimestampGuess", "infer_timestamp", "profile"]
+__all__ = ["Profile", "TimestampGuess", "data_kind", "infer_timestamp", "profile"]
 
 _EVAL_DISTINCT = 3000  # distinct values examined per column, the most common first
 _VERIFY = 500  # distinct values parsed with strptime to confirm a format
@@ -143,6 +143,33 @@ def _facts(value: str) -> tuple[set[str], float | None]:
     if any(ch.isalpha() for ch in value):
         facts.add("letters")
     return facts, number
+
+
+# An identifier as systems write them: a short letter prefix and at least three digits (C0000001,
+# ORD-2024-0001), which a column name hardly ever is.
+_ID_LIKE = re.compile(r"[A-Za-z]{0,4}[-_/#]?\d{3,}(?:[-_/]\d+)*")
+
+
+def data_kind(value: str) -> str | None:
+    """What kind of data one text looks like ("an e-mail", "a date", ...), or None for a plain word.
+
+    Used on a file's first line: column names are words, so a name that reads as an e-mail, a
+    date, a phone number, a number or an id says that the line holds a record, not a header.
+    """
+    text = value.strip()
+    if not text:
+        return None
+    if "@" in text and _EMAIL.fullmatch(text):
+        return "an e-mail"
+    if _layout(text) is not None:
+        return "a date"
+    if _is_phone(text):
+        return "a phone number"
+    if _NUMBER.fullmatch(text) or _DECIMAL_COMMA.fullmatch(text) or _CURRENCY.fullmatch(text):
+        return "a number"
+    if _ID_LIKE.fullmatch(text):
+        return "an id"
+    return None
 
 
 def _is_phone(value: str) -> bool:

@@ -4,12 +4,17 @@ For every load: rows read = rows loaded + rows quarantined, recorded in ``load_l
 breaks a rule goes to ``quarantine`` with its source, line, column, reason and raw values. A source
 whose content has not changed since its last successful load is skipped. Each load is one
 transaction: if it fails part-way (even by ``kill -9``), the warehouse is as it was before.
+
+A source that fails does not stop the others: every source is tried (except those whose rows refer
+to a table a failed source was to fill), and the ingest then raises one error that gives each
+source's outcome: loaded, unchanged, failed (with its reason) or not attempted (and why).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -21,11 +26,12 @@ import pandas as pd
 import pyarrow as pa
 
 from crmine._progress import Progress
+from crmine.errors import CrmineError, EngineError, SourceError
 from crmine.io._masters import infer_masters
 from crmine.io._read import LINE, REC, Reject, stage
 from crmine.io._validate import checked_rows, resolve_columns
 from crmine.schema import LOAD_ORDER, TABLES
-from crmine.settings import Settings, SourceSettings
+from crmine.settings import FUTURE_TOLERANCE_DAYS, Settings, SourceSettings
 from crmine.warehouse import Warehouse
 
 __all__ = ["LOAD_LOG", "QUARANTINE", "LoadResult", "create_tables", "ingest"]
@@ -46,7 +52,11 @@ _QUARANTINE_SCHEMA = ibis.schema({
 
 @dataclass(frozen=True)
 class LoadResult:
-    """What one load did; ``read == loaded + quarantined`` always holds."""
+    """What one load did; ``read == loaded + quarantined`` always holds.
+
+    ``status`` is "loaded", "unchanged" (skipped: loaded before as it is), "failed" or
+    "not_attempted"; for the last two, ``error`` says why in one line and the counts are 0.
+    """
 
     source: str
     table: str
@@ -59,6 +69,8 @@ class LoadResult:
     reasons: dict[str, int] = field(default_factory=dict)
     # Loaded lines that analyses treat apart: returns, non-product lines, guest lines (no customer).
     kept_apart: dict[str, int] = field(default_factory=dict)
+    status: str = "loaded"
+    error: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -80,25 +92,98 @@ def ingest(
     sources: Iterable[str] | None = None,
     progress: Progress | None = None,
 ) -> list[LoadResult]:
-    """Load every source of ``settings`` (or those named in ``sources``) in dependency order."""
+    """Load every source of ``settings`` (or those named in ``sources``) in dependency order.
+
+    A source that fails is reported and the others still load; then one error is raised, of the
+    failures' class (SourceError when they differ, or for an engine failure), whose message gives
+    every source's outcome and whose ``results`` attribute holds them as LoadResult objects.
+    """
     create_tables(wh)
     chosen = list(settings.sources) if sources is None else [settings.source(n) for n in sources]
     chosen.sort(key=lambda s: (LOAD_ORDER.index(s.table), s.name))
     for src in chosen:  # a settings mistake stops the ingest before any source is read
         if src.path:
             settings.source_path(src, root)
-    results = []
+    inferred = settings.inferred_tables()
+    results: list[LoadResult] = []
+    errors: list[CrmineError] = []
+    failed_tables: dict[str, str] = {}  # table -> the first source that failed to load into it
     for i, src in enumerate(chosen):
         if progress:
             progress(src.name, i, len(chosen))
-        results.append(load_source(wh, src, root, inferred=settings.inferred_tables()))
+        blocked = _blocked_by(src, failed_tables, inferred)
+        if blocked:
+            results.append(_not_done(src, "not_attempted", blocked))
+            continue
+        try:
+            results.append(load_source(wh, src, root, inferred=inferred,
+                                       future_tolerance_days=settings.future_tolerance_days))
+        except CrmineError as e:
+            errors.append(e)
+            failed_tables.setdefault(src.table, src.name)
+            results.append(_not_done(src, "failed", _one_line(e)))
     if progress:
         progress("done", len(chosen), len(chosen))
+    if errors:
+        # The failures' own class when they share one, so `except SchemaError` still works; an
+        # engine's failure is not re-raised as one (its message here is crmine's, with no SQL).
+        kinds = {type(e) for e in errors}
+        cls = kinds.pop() if len(kinds) == 1 and EngineError not in kinds else SourceError
+        err = cls(_outcome_text(results))
+        err.results = results
+        raise err from errors[0]
     return results
 
 
+def _blocked_by(src: SourceSettings, failed_tables: dict[str, str], inferred: frozenset[str]) -> str | None:
+    """Why ``src`` is not loaded: its rows refer to a table that a failed source was to fill."""
+    for col in TABLES[src.table].columns:
+        ref = col.references.split(".")[0] if col.references else None
+        if ref in failed_tables and ref not in inferred:
+            return (f"its {col.name} refers to {ref}, whose source {failed_tables[ref]!r} failed "
+                    "(loaded now, its rows would be quarantined as unknown_reference)")
+    return None
+
+
+def _not_done(src: SourceSettings, status: str, why: str) -> LoadResult:
+    return LoadResult(src.name, src.table, src.location(), 0, 0, 0, status=status, error=why)
+
+
+def _one_line(e: CrmineError) -> str:
+    """An error's message in one line, without what an engine quotes from the data."""
+    text = (str(e).strip().splitlines() or [type(e).__name__])[0]
+    if isinstance(e, EngineError):
+        # "duckdb failed to compute X: ConversionException: <engine text quoting values>"
+        m = re.match(r"(.*? failed to .*?: \w+)", text)
+        text = (m.group(1) if m else type(e).__name__) + " (the engine's own message is in the cause)"
+    return text
+
+
+def _outcome_text(results: list[LoadResult]) -> str:
+    """Each source's outcome, one line each, under a count of each outcome."""
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    order = ("loaded", "unchanged", "failed", "not_attempted")
+    summary = ", ".join(f"{counts[k]} {k.replace('_', ' ')}" for k in order if k in counts)
+    lines = [f"Ingest of {len(results)} source(s): {summary}."]
+    for r in results:
+        where = f"{r.source} ({r.table}, {r.file})"
+        if r.status == "loaded":
+            what = f"loaded: {r.read:,} read = {r.loaded:,} loaded + {r.quarantined:,} quarantined"
+        elif r.status == "unchanged":
+            what = "unchanged since its last load, skipped"
+        else:
+            what = f"{r.status.replace('_', ' ')}: {r.error}"
+        lines.append(f"  - {where}: {what}")
+    lines.append("Fix the failed source(s) and run the ingest again; the sources loaded now are then "
+                 "skipped as unchanged.")
+    return "\n".join(lines)
+
+
 def load_source(wh: Warehouse, source: SourceSettings, root: Path, *,
-                inferred: frozenset[str] = frozenset()) -> LoadResult:
+                inferred: frozenset[str] = frozenset(),
+                future_tolerance_days: float = FUTURE_TOLERANCE_DAYS) -> LoadResult:
     """Load one source in one transaction; rows of the ``inferred`` master tables that its lines
     refer to are created from them."""
     started = time.perf_counter()
@@ -106,7 +191,7 @@ def load_source(wh: Warehouse, source: SourceSettings, root: Path, *,
     canon = TABLES[source.table]
     fingerprint = _fingerprint(path) if path is not None and path.is_file() else None
     if fingerprint and _already_loaded(wh, source.name, fingerprint):
-        return LoadResult(source.name, source.table, source.location(), 0, 0, 0, skipped=True)
+        return LoadResult(source.name, source.table, source.location(), 0, 0, 0, skipped=True, status="unchanged")
 
     stage_name = f"_stage_{source.name}"
     checked_name = f"_checked_{source.name}"
@@ -118,11 +203,12 @@ def load_source(wh: Warehouse, source: SourceSettings, root: Path, *,
         if fingerprint is None and staged.fingerprint is not None:
             fingerprint = staged.fingerprint
             if _already_loaded(wh, source.name, fingerprint):
-                return LoadResult(source.name, source.table, source.location(), 0, 0, 0, skipped=True)
+                return LoadResult(source.name, source.table, source.location(), 0, 0, 0, skipped=True,
+                                  status="unchanged")
         raw = wh.con.table(stage_name)
         mapping = resolve_columns(source, canon, staged.columns)
-        checked = wh.materialize(checked_name, checked_rows(wh, raw, source, canon, mapping,
-                                                                   inferred=inferred))
+        checked = wh.materialize(checked_name, checked_rows(wh, raw, source, canon, mapping, inferred=inferred,
+                                                            future_tolerance_days=future_tolerance_days))
         # One pass counts the rows per reason and, for the good ones, the lines kept apart.
         counts = wh.execute(
             checked.group_by(reason=checked._reason).aggregate(n=checked.count(), **_kept_apart(checked, canon.name)),

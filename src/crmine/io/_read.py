@@ -4,7 +4,8 @@ The staging table keeps the source's own column names and, for text formats, eve
 typing and checking happen afterwards, in :mod:`crmine.io._validate`, so that a bad value becomes a
 quarantined row rather than a failed load. Rows that cannot even be split into fields (a ragged CSV
 line, a JSON line that does not parse, invalid text encoding) are returned as *rejects* with their
-line number, and are quarantined too.
+line number, and are quarantined too; so are records with a field longer than :data:`FIELD_LIMIT`.
+Before any row is read, the column names are checked (:mod:`crmine.io._header`).
 """
 
 from __future__ import annotations
@@ -22,14 +23,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from crmine.errors import DependencyError, SourceError
-from crmine.settings import SourceSettings
+from crmine.io._header import check_names
+from crmine.settings import RESERVED_RAW_NAMES, SourceSettings
 from crmine.warehouse import Warehouse
 
-__all__ = ["Reject", "Staged", "stage"]
+__all__ = ["FIELD_LIMIT", "Reject", "Staged", "stage"]
 
-LINE = "_line"
-REC = "_rec"  # a unique row number within the stage (lines can repeat in odd files)
+LINE, REC = RESERVED_RAW_NAMES  # REC: a unique row number within the stage (lines can repeat in odd files)
 _BATCH_ROWS = 100_000
+# The longest value (and, for DuckDB's reader, the longest line) a text source may hold: 10 MB.
+# A record with a longer one is quarantined as field_too_long.
+FIELD_LIMIT = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -56,8 +60,16 @@ def stage(wh: Warehouse, source: SourceSettings, path: Path | None, table: str) 
     """Read ``source`` into the staging table ``table``; raise SourceError if it cannot be read."""
     if source.format != "sql":
         _check_file(source, path)
+    if source.format == "csv":
+        header = _csv_header(source, path)
+        if header is not None:
+            check_names(source, header, first_line=True)
     if source.format == "csv" and wh.engine == "duckdb":
-        return _stage_csv_duckdb(wh, source, path, table)
+        staged = _stage_csv_duckdb(wh, source, path, table)
+        if staged is not None:
+            return staged
+        # DuckDB's reader gave up on the whole file (it does on a line over its size limit, wherever
+        # it is); Python's reader splits it record by record and quarantines what it cannot read.
     batches, rejects = _batches(source, path)
     digest = hashlib.blake2b(digest_size=16) if source.format == "sql" else None
     columns = _write_batches(wh, table, batches, source, digest)
@@ -85,24 +97,32 @@ def _check_file(source: SourceSettings, path: Path) -> None:
             raise SourceError(f"{where}: unknown encoding {source.encoding!r}; use e.g. 'utf-8' or 'latin-1'.") from None
 
 
+def _csv_header(source: SourceSettings, path: Path) -> list[str] | None:
+    """The first record's fields as written (DuckDB renames repeated names), or None if unreadable."""
+    try:
+        with path.open("r", encoding=source.encoding, errors="replace", newline="") as f:
+            fields = next(csv.reader(f, delimiter=source.delimiter), [])
+    except (csv.Error, LookupError, ValueError):
+        return None
+    return [fields[0].removeprefix("\ufeff"), *fields[1:]] if fields else None
+
+
 # -- CSV on DuckDB: the fast, streaming path ---------------------------------------------------------
 _DUCKDB_ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-16": "utf-16", "latin-1": "latin-1",
                      "latin1": "latin-1", "iso-8859-1": "latin-1"}
 
 
-def _stage_csv_duckdb(wh: Warehouse, source: SourceSettings, path: Path, table: str) -> Staged:
+def _stage_csv_duckdb(wh: Warehouse, source: SourceSettings, path: Path, table: str) -> Staged | None:
+    """The staged file, or None when DuckDB's reader cannot read it (the caller reads it in Python)."""
     encoding = _DUCKDB_ENCODINGS.get(source.encoding.lower())
-    if encoding is None:
-        raise SourceError(
-            f"Source {source.name!r}: encoding {source.encoding!r} is not readable by the DuckDB engine; "
-            "use utf-8, utf-16 or latin-1, or convert the file first."
-        )
+    if encoding is None:  # e.g. cp1252: Python's reader decodes every codec Python knows
+        return None
     raw = wh.duckdb
     reader = (
         "read_csv(?, all_varchar = true, header = true, delim = ?, quote = '\"', escape = '\"', "
         "encoding = ?, strict_mode = true, null_padding = false, store_rejects = true, "
         "rejects_table = '_crmine_rejects', rejects_scan = '_crmine_reject_scans', "
-        "max_line_size = 10000000, sample_size = -1)"
+        f"max_line_size = {FIELD_LIMIT}, sample_size = -1)"
     )
     # The rejects tables are temporary; clear any left by an earlier load in this connection.
     raw.execute("DROP TABLE IF EXISTS temp._crmine_rejects")
@@ -115,13 +135,9 @@ def _stage_csv_duckdb(wh: Warehouse, source: SourceSettings, path: Path, table: 
             f"SELECT *, row_number() OVER () AS {REC}, row_number() OVER () + 1 AS {LINE} FROM {reader}",
             [str(path), source.delimiter, encoding],
         )
-    except Exception as e:
-        first = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise SourceError(
-            f"Source {source.name!r} ({source.path}) cannot be read as CSV: {first}. "
-            "Check the delimiter (`delimiter`), the quoting, and that the file is text in the "
-            "declared encoding."
-        ) from None
+    except Exception:  # noqa: BLE001 - DuckDB's message quotes the line; the Python reader says more
+        raw.execute(f'DROP TABLE IF EXISTS "{table}"')
+        return None
     # DuckDB reports each broken rule; a record that breaks two (bad encoding and too few fields)
     # is still one rejected record, with both reasons in its detail.
     rejects = raw.execute(
@@ -148,8 +164,8 @@ def _stage_csv_duckdb(wh: Warehouse, source: SourceSettings, path: Path, table: 
     reject_lines = [first_line.get(line, line) for line, *_ in rejects]
     texts = _lines_of(path, set(reject_lines), source.encoding)
     out = tuple(
-        Reject(int(at), "malformed_row", "; ".join(_REJECT_DETAIL.get(k, k.lower()) for k in kinds.split("|")),
-               texts.get(at, ""))
+        Reject(int(at), "field_too_long" if _TOO_LONG in kinds else "malformed_row",
+               "; ".join(_REJECT_DETAIL.get(k, k.lower()) for k in kinds.split("|")), texts.get(at, ""))
         for at, (_, kinds, *_) in zip(reject_lines, rejects, strict=True)
     )
     return Staged(table, out, columns)
@@ -205,6 +221,7 @@ _REJECT_DETAIL = {
     "UNQUOTED VALUE": "a quote inside an unquoted field",
     "LINE SIZE OVER MAXIMUM": "line longer than 10 MB",
 }
+_TOO_LONG = "LINE SIZE OVER MAXIMUM"
 
 
 def _lines_of(path: Path, lines: set[int], encoding: str) -> dict[int, str]:
@@ -246,6 +263,7 @@ def _parquet_batches(source: SourceSettings, path: Path) -> Iterator[pa.RecordBa
         f = pq.ParquetFile(path)
     except Exception as e:
         raise SourceError(f"Source {source.name!r} ({source.path}) is not a readable Parquet file: {type(e).__name__}.") from None
+    check_names(source, f.schema_arrow.names, first_line=False)
     line = 1  # Parquet has no lines; the row number (1-based) stands in for one.
     for batch in f.iter_batches(batch_size=_BATCH_ROWS):
         yield _with_lines(batch, line)
@@ -276,7 +294,10 @@ def _jsonl_batches(source: SourceSettings, path: Path, rejects: list[Reject]) ->
                 rejects.append(Reject(n, "malformed_row", "a JSON value that is not an object", stripped.decode(source.encoding, "replace")[:10000]))
                 continue
             # A key first seen mid-batch is simply missing (null) in the rows before it.
-            keys.extend(k for k in record if k not in keys)
+            new = [k for k in record if k not in keys]
+            if new:
+                keys.extend(new)
+                check_names(source, keys, first_line=False)
             rows.append(record)
             lines.append(n)
             if len(rows) >= _BATCH_ROWS:
@@ -304,9 +325,19 @@ def value_text(v) -> str | None:
 def _csv_batches(source: SourceSettings, path: Path, rejects: list[Reject]) -> Iterator[pa.RecordBatch]:
     """CSV through Python's csv module: exact line numbers, even with line breaks inside quotes.
 
-    Slower than DuckDB's reader, which the DuckDB engine uses; this path serves the other engines.
+    Slower than DuckDB's reader, which the DuckDB engine uses; this path serves the other engines,
+    and files DuckDB's reader gives up on.
     """
+    limit = csv.field_size_limit(FIELD_LIMIT)  # Python's default is 128 KB; restored when done
+    try:
+        yield from _csv_records(source, path, rejects)
+    finally:
+        csv.field_size_limit(limit)
+
+
+def _csv_records(source: SourceSettings, path: Path, rejects: list[Reject]) -> Iterator[pa.RecordBatch]:
     line_of = {"n": 0}
+    record_text: list[str] = []  # the lines of the record being read, kept for a rejected one
 
     def decoded() -> Iterator[str]:
         with path.open("rb") as f:
@@ -315,11 +346,13 @@ def _csv_batches(source: SourceSettings, path: Path, rejects: list[Reject]) -> I
                 try:
                     text = raw.decode(source.encoding)
                     # A byte-order mark is not part of the first column's name.
-                    yield text.removeprefix("\ufeff") if line_of["n"] == 1 else text
+                    text = text.removeprefix("\ufeff") if line_of["n"] == 1 else text
                 except UnicodeDecodeError:
                     rejects.append(Reject(line_of["n"], "malformed_row", _REJECT_DETAIL["INVALID ENCODING"],
                                           raw.decode(source.encoding, "replace").rstrip("\r\n")))
-                    yield "\n"  # an empty row keeps the reader in step; it is skipped below
+                    text = "\n"  # an empty row keeps the reader in step; it is skipped below
+                record_text.append(text)
+                yield text
 
     reader = csv.reader(decoded(), delimiter=source.delimiter, strict=True)
     try:
@@ -327,7 +360,7 @@ def _csv_batches(source: SourceSettings, path: Path, rejects: list[Reject]) -> I
     except StopIteration:
         header = []
     except csv.Error as e:
-        raise SourceError(f"Source {source.name!r} ({source.path}) cannot be read as CSV: {e}.") from None
+        raise SourceError(f"Source {source.name!r} ({source.path}) cannot be read as CSV: {_csv_problem(e)}.") from None
     rows: list[list[str | None]] = []
     lines: list[int] = []
 
@@ -338,12 +371,15 @@ def _csv_batches(source: SourceSettings, path: Path, rejects: list[Reject]) -> I
 
     while True:
         start = line_of["n"] + 1
+        record_text.clear()
         try:
             fields = next(reader)
         except StopIteration:
             break
         except csv.Error as e:
-            rejects.append(Reject(start, "malformed_row", str(e), ""))
+            too_long = "field limit" in str(e)
+            rejects.append(Reject(start, "field_too_long" if too_long else "malformed_row", _csv_problem(e),
+                                  "".join(record_text).rstrip("\r\n")))
             continue
         if not fields:
             continue
@@ -360,10 +396,18 @@ def _csv_batches(source: SourceSettings, path: Path, rejects: list[Reject]) -> I
         yield flush()
 
 
+def _csv_problem(e: csv.Error) -> str:
+    """Python's csv message in words (it names no value; its field limit is ours)."""
+    if "field limit" in str(e):
+        return f"a field longer than {FIELD_LIMIT:,} characters (10 MB), the most one value may hold"
+    return str(e)
+
+
 def _xlsx_batches(source: SourceSettings, path: Path) -> Iterator[pa.RecordBatch]:
     from crmine.io._excel import xlsx_batches
 
     header, batches = xlsx_batches(path, sheet=source.sheet, batch_rows=_BATCH_ROWS)
+    check_names(source, header, first_line=True)
     empty = True
     for batch in batches:
         empty = False
@@ -388,6 +432,7 @@ def _sql_batches(source: SourceSettings) -> Iterator[pa.RecordBatch]:
         if source.sql_table not in con.list_tables():
             raise SourceError(f"Source {source.name!r}: table {source.sql_table!r} not found in {source.location()}.")
         t = con.table(source.sql_table)
+        check_names(source, t.columns, first_line=False)
         line = 1
         for batch in con.to_pyarrow_batches(t, chunk_size=_BATCH_ROWS):
             yield _with_lines(batch, line)

@@ -2,21 +2,25 @@
 
 Each row gets the typed canonical columns plus ``_reason``, ``_column`` and ``_detail``: null when
 the row is good, otherwise the first rule it breaks, in this order: a required value missing, a
-value of the wrong type, a value out of range, a reference to an unknown key, a duplicate key.
-The expression runs unchanged on DuckDB and Spark.
+value of the wrong type, a derived column that cannot be computed, a value out of range, a
+reference to an unknown key, a duplicate key. The expression runs unchanged on DuckDB and Spark.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import ibis
 import ibis.expr.types as ir
 
-from crmine._expression import compile_expression
+from crmine._expression import compile_expression, referenced_columns
 from crmine.errors import ExpressionError, SchemaError
+from crmine.io._derive import finite, guarded
+from crmine.io._header import shown_names
 from crmine.io._read import LINE, REC
 from crmine.io._retail import retail_lines
-from crmine.schema import Column, Table
-from crmine.settings import SourceSettings
+from crmine.schema import EARLIEST, LATEST, Column, Table
+from crmine.settings import FUTURE_TOLERANCE_DAYS, SourceSettings
 from crmine.warehouse import Warehouse
 from crmine.warehouse._engines import parse_timestamp, strip
 
@@ -31,7 +35,11 @@ REASONS = {
     "malformed_row": "the record cannot be split into fields",
     "derive_failed": "a derived column could not be computed",
     "repeated_header": "the line repeats the header (files joined end to end)",
+    "field_too_long": "a field is longer than 10 MB, the most one value may hold",
 }
+_INT64_BOUND = 2.0**63
+_NO_VALUE = ("it gives no value although every column it reads has one (e.g. a logarithm or square root "
+             "outside its domain, a division by zero, a number beyond 64 bits)")
 _TRUE = ("true", "t", "1", "yes", "y")
 _FALSE = ("false", "f", "0", "no", "n")
 
@@ -55,7 +63,7 @@ def resolve_columns(source: SourceSettings, canon: Table, present: tuple[str, ..
     if missing:
         raise SchemaError(
             f"Source {source.name!r} ({source.location()}) lacks column(s) for {canon.name}: "
-            f"{', '.join(missing)}. Existing columns: {', '.join(present) or '(none)'}. "
+            f"{', '.join(missing)}. Existing columns: {shown_names(present)}. "
             f"Map them in crmine.toml under [sources.{source.name}.columns], e.g. "
             f'{missing[0].split(" ")[0]} = "<raw name>".'
         )
@@ -65,8 +73,7 @@ def resolve_columns(source: SourceSettings, canon: Table, present: tuple[str, ..
 def _typed(raw: ir.Column, col: Column, fmt: str | None, engine: str) -> tuple[ir.Value, ir.BooleanValue]:
     """The typed value and a flag that is true when a non-empty raw value failed to parse."""
     if raw.type().is_string():
-        text = strip(raw, engine)
-        text = ibis.ifelse(text == "", ibis.null(), text)
+        text = strip(raw, engine).nullif("")  # once in the SQL (an ifelse would repeat the strip)
         present = text.notnull()
     else:
         text, present = raw, raw.notnull()
@@ -87,13 +94,40 @@ def _typed(raw: ir.Column, col: Column, fmt: str | None, engine: str) -> tuple[i
             value = ibis.cases((low.isin(_TRUE), True), (low.isin(_FALSE), False), else_=ibis.null()).cast("boolean")
         else:
             value = text.try_cast("boolean")
-    elif col.dtype == "int64" and raw.type().is_string():
-        # "3.0" is a fine line number; "3.5" is not.
+    elif col.dtype == "int64" and not raw.type().is_integer():
+        # "3.0" is a fine line number; "3.5", NaN, infinity and 1e20 (beyond 64 bits) are not.
         as_float = text.try_cast("float64")
-        value = ibis.ifelse(as_float == as_float.floor(), as_float.cast("int64"), ibis.null())
+        # (x % 1 is NaN for NaN and infinity; Ibis' floor() would cast to an integer first.)
+        whole = ((as_float % 1 == 0) & (as_float >= -_INT64_BOUND) & (as_float < _INT64_BOUND))
+        value = ibis.ifelse(whole.fill_null(False), as_float.try_cast("int64"), ibis.null().cast("int64"))
+        if raw.type().is_string():  # digits alone are read exactly, not through a float
+            value = ibis.ifelse(text.re_search(r"^[+-]?[0-9]+$"), text.try_cast("int64"), value)
     else:
         value = text.try_cast(col.dtype)
+        if col.dtype == "float64":  # NaN and infinity are not amounts, prices or quantities
+            value = ibis.ifelse(finite(value).fill_null(True), value, ibis.null().cast("float64"))
     return value, present & value.isnull()
+
+
+def _bad_type_detail(col: Column, fmt: str | None) -> str:
+    if fmt:
+        return f"not a valid {col.dtype} in format {fmt}"
+    return {"int64": "not a valid int64 (a whole number within 64 bits)",
+            "float64": "not a valid float64 (a finite number; NaN and infinity are not values)"}.get(
+        col.dtype, f"not a valid {col.dtype}")
+
+
+def _time_checks(v: ir.TimestampValue, col: Column, latest_event: datetime, tolerance: float) -> list:
+    """Range rules of a timestamp: after EARLIEST, and before the load time (past facts) or LATEST."""
+    checks = [(v < ibis.literal(datetime.fromisoformat(EARLIEST)), f"before {EARLIEST}, the earliest plausible date")]
+    if col.planned:
+        checks.append((v >= ibis.literal(datetime.fromisoformat(LATEST)),
+                       f"on or after {LATEST}, a placeholder rather than a planned day (leave it empty for none)"))
+    else:
+        checks.append((v > ibis.literal(latest_event),
+                       f"later than the load time plus {tolerance:g} day(s) (future_tolerance_days under "
+                       "[ingest] in crmine.toml)"))
+    return checks
 
 
 def _repeats_header(staged: ir.Table, mapping: dict[str, str | None], engine: str) -> ir.BooleanValue:
@@ -106,13 +140,15 @@ def _repeats_header(staged: ir.Table, mapping: dict[str, str | None], engine: st
 
 def checked_rows(
     wh: Warehouse, staged: ir.Table, source: SourceSettings, canon: Table, mapping: dict[str, str | None],
-    *, inferred: frozenset[str] = frozenset(),
+    *, inferred: frozenset[str] = frozenset(), future_tolerance_days: float = FUTURE_TOLERANCE_DAYS,
 ) -> ir.Table:
     """The staged rows, typed to ``canon``, each with the first rule it breaks (or none).
 
     References to a table in ``inferred`` are not checked: the caller creates the missing rows.
+    An event time later than now plus ``future_tolerance_days`` is out of range.
     Writes one scratch table, ``_typed_<source>``, which the caller drops with the stage.
     """
+    latest_event = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=future_tolerance_days)
     values: dict[str, ir.Value] = {}
     flags: dict[str, ir.BooleanValue] = {}
     rules: list[tuple[str, str, str, str]] = []  # (flag column, reason, column, detail)
@@ -125,24 +161,39 @@ def checked_rows(
         value, bad = _typed(staged[raw], col, source.formats.get(col.name), wh.engine)
         values[col.name] = value
         flags[f"_bad_type_{col.name}"] = bad
-        fmt = source.formats.get(col.name)
         rules.append((f"_bad_type_{col.name}", "bad_type", col.name,
-                      f"not a valid {col.dtype}" + (f" in format {fmt}" if fmt else "")))
+                      _bad_type_detail(col, source.formats.get(col.name))))
     if source.source_system and mapping.get("source_system") is None and "source_system" in values:
         values["source_system"] = ibis.literal(source.source_system)
 
     flags["_header_again"] = _repeats_header(staged, mapping, wh.engine)
     header_rule = ("_header_again", "repeated_header", "", "the line repeats the header")
     typed = staged.select(**values, **flags, **{LINE: staged[LINE], REC: staged[REC]})
-    # Derived columns see the typed canonical columns (and earlier derived ones).
+    # Derived columns see the typed canonical columns (and earlier derived ones). A row on which
+    # one cannot be computed (log of a negative number, ...) is quarantined as derive_failed.
+    derive_flags: dict[str, list[str]] = {}
     for name, text in source.derive.items():
         try:
             expr = compile_expression(text, typed)
         except ExpressionError as e:
             raise ExpressionError(f"In [sources.{source.name}.derive] {name}: {e}") from None
-        if name in canon.column_names:
+        safe = guarded(expr)
+        expr = safe.value
+        failures = list(safe.failures)
+        reads = sorted(referenced_columns(text, typed))
+        if reads:  # however the expression gives up (an error, or null by design), nothing came of values
+            present = ibis.and_(*[typed[c].notnull() for c in reads])
+            failures.append((present & expr.isnull(), _NO_VALUE))
+        fills = name in canon.column_names  # a source value, where present, wins over the derived one
+        if fills:
             expr = ibis.coalesce(typed[name], expr.try_cast(canon.column(name).dtype))
-        typed = typed.mutate(**{name: expr})
+        flags_now = {}
+        for i, (failed, cause) in enumerate(failures):
+            flag = f"_derive{i}_{name}"
+            flags_now[flag] = (typed[name].isnull() & failed) if fills else failed
+            rules.append((flag, "derive_failed", name, f"{name} = {text!r} cannot be computed: {cause}"))
+        derive_flags[name] = list(flags_now)
+        typed = typed.mutate(**{name: expr}, **flags_now)
     if canon.name == "transactions":
         typed = retail_lines(typed, source, mapping)
 
@@ -152,11 +203,13 @@ def checked_rows(
     for col in canon.columns:
         v = typed[col.name]
         if col.required:
-            # A value that is present but unreadable is a bad_type, not a missing value.
-            bad_type = typed[f"_bad_type_{col.name}"] if f"_bad_type_{col.name}" in typed.columns else ibis.literal(False)
-            range_flags[f"_missing_{col.name}"] = v.isnull() & ~bad_type.fill_null(False)
+            # A value that is present but unreadable is a bad_type, not a missing value; a derived
+            # value that could not be computed is a derive_failed.
+            explained = [typed[f] for f in (f"_bad_type_{col.name}", *derive_flags.get(col.name, ())) if f in typed.columns]
+            unexplained = ~ibis.or_(*[e.fill_null(False) for e in explained]) if explained else ibis.literal(True)
+            range_flags[f"_missing_{col.name}"] = v.isnull() & unexplained
             missing_rules.append((f"_missing_{col.name}", "missing_required", col.name, "required value is empty"))
-        checks = []
+        checks = _time_checks(v, col, latest_event, future_tolerance_days) if col.dtype == "timestamp" else []
         if col.min is not None:
             checks.append((v < col.min, f"below the minimum {col.min:g}"))
         if col.max is not None:
