@@ -6,6 +6,10 @@ holds what it needs (tables with rows, columns with values, enough history); whe
 step is ``skipped`` with the missing input and the fix, never ``failed``: a company that exports only
 its sales gets every analysis its sales allow. A step that fails is reported with a one-line cause;
 the steps that depend on a failed or skipped step are skipped, and the others still run.
+
+A step whose saved output cannot be used (a model file that is empty or truncated, a customer table
+without its as-of date) is stale whatever its inputs, and runs again; so does every step when the
+record of the last run (``models/run_state.json``) cannot be read.
 """
 
 from __future__ import annotations
@@ -21,9 +25,10 @@ from typing import Any
 import ibis
 import pandas as pd
 
+from crmine import _atomic
 from crmine._customers import resolved
 from crmine._progress import Progress
-from crmine.errors import CrmineError
+from crmine.errors import CrmineError, WorkspaceError
 from crmine.io import LOAD_LOG, QUARANTINE
 from crmine.predict._search import QUICK_CANDIDATES
 from crmine.workspace import Workspace
@@ -328,29 +333,60 @@ def _report(ws: Workspace) -> tuple[int | None, str]:
     return None, str(ws.report.build())
 
 
+# ---- whether what a step saved can still be used ------------------------------------------------
+def _usable(*checks: Callable[[Workspace], Any]) -> Callable[[Workspace], str | None]:
+    """None when every check passes, else the first one's error, on one line."""
+    def made(ws: Workspace) -> str | None:
+        for check in checks:
+            try:
+                check(ws)
+            except CrmineError as e:
+                return str(e).splitlines()[0]
+        return None
+
+    return made
+
+
+def _nothing_made(ws: Workspace) -> str | None:
+    return None
+
+
+def _has(table: str) -> Callable[[Workspace], None]:
+    def check(ws: Workspace) -> None:
+        if not ws.warehouse.has_table(table):
+            raise WorkspaceError(f"table {table} is missing")
+
+    return check
+
+
 @dataclass(frozen=True)
 class Step:
     """One step of the run: the steps it ``depends`` on, the data it ``needs``, its ``action``.
 
     ``needs`` returns why the warehouse cannot support the step ("needs consents: no source maps
-    to consents; ..."), or None; ``action`` returns (rows, detail).
+    to consents; ..."), or None; ``action`` returns (rows, detail); ``made`` returns why what the
+    step saved last time cannot be used (then it runs again even if its inputs are unchanged), or None.
     """
 
     name: str
     depends: tuple[str, ...]
     action: Callable[[Workspace], tuple[int | None, str]]
     needs: Callable[[Inputs], str | None] = _nothing
+    made: Callable[[Workspace], str | None] = _nothing_made
 
 
 # Order is a valid dependency order.
 STEPS: tuple[Step, ...] = (
     Step("ingest", (), _ingest),
     Step("identity", ("ingest",), _identity, _table("customers")),
-    Step("customers", ("identity",), _customers, _customers_with_sales),
+    Step("customers", ("identity",), _customers, _customers_with_sales,
+         _usable(lambda ws: ws.customers.as_of())),
     Step("rfm", ("customers",), _rfm),
     Step("segments", ("customers",), _segments),
-    Step("clv", ("identity",), _clv, _first(_customers_with_sales, _repeat_purchases)),
-    Step("churn", ("identity",), _churn, _first(_customers_with_sales, _history)),
+    Step("clv", ("identity",), _clv, _first(_customers_with_sales, _repeat_purchases),
+         _usable(lambda ws: ws.clv.load(), _has("clv_scores"))),
+    Step("churn", ("identity",), _churn, _first(_customers_with_sales, _history),
+         _usable(lambda ws: ws.models.load("churn"), _has("churn_scores"))),
     Step("drivers", ("identity",), _drivers, _first(_customers_with_sales, _attributes, _history)),
     Step("targets", ("churn", "clv"), _targets, _table("consents")),
     # The report shows whatever is there, so it needs no step in particular; it comes last.
@@ -381,16 +417,24 @@ def last_run(ws: Workspace) -> list[dict[str, Any]] | None:
 
     During a run, the steps done so far: the report step reads what was skipped and why.
     """
-    path = ws.root / "models" / STATE_FILE
-    if not path.is_file():
-        return None
-    return json.loads(path.read_text()).get("last_run")
+    last = _state(ws).get("last_run")
+    return last if isinstance(last, list) else None
+
+
+def _state(ws: Workspace) -> dict[str, Any]:
+    """The record of the last run; an empty one when it is missing or cannot be read (then every
+    step is stale and runs again, which rewrites it)."""
+    try:
+        state = json.loads((ws.root / "models" / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # absent, unreadable, empty or truncated
+        return {}
+    return state if isinstance(state, dict) else {}
 
 
 def run(ws: Workspace, /, *, force: bool = False, progress: Progress | None = None) -> list[StepResult]:
     """Run every step the data supports whose inputs changed (all with ``force``); never raises for a step."""
     state_path = ws.root / "models" / STATE_FILE
-    state = json.loads(state_path.read_text()) if state_path.exists() else {}
+    state = _state(ws)
     results: dict[str, StepResult] = {}
     fingerprint: str | None = None
     inputs: Inputs | None = None
@@ -402,8 +446,7 @@ def run(ws: Workspace, /, *, force: bool = False, progress: Progress | None = No
         # Saved after every step: the report step reads the run so far, and an interrupted run
         # keeps what it finished.
         state["last_run"] = run_document(list(results.values()))["steps"]
-        state_path.parent.mkdir(parents=True, exist_ok=True)
-        state_path.write_text(json.dumps(state, indent=2))
+        _atomic.write_text(state_path, json.dumps(state, indent=2))
 
     for i, step in enumerate(STEPS):
         if progress:
@@ -416,9 +459,12 @@ def run(ws: Workspace, /, *, force: bool = False, progress: Progress | None = No
         fingerprint = None if step.name == "ingest" else (fingerprint or _inputs(ws))
         upstream = step.depends if step.depends or step.name != "report" else tuple(results)
         upstream_ran = any(results[d].status == "ok" and d != "ingest" for d in upstream)
+        stale = None
         if not force and fingerprint is not None and not upstream_ran and state.get(step.name) == fingerprint:
-            done(StepResult(step.name, "up to date", None, 0.0, "inputs unchanged since the last run"))
-            continue
+            stale = step.made(ws)
+            if stale is None:
+                done(StepResult(step.name, "up to date", None, 0.0, "inputs unchanged since the last run"))
+                continue
         started = time.perf_counter()
         try:
             if step.name != "ingest":
@@ -433,6 +479,8 @@ def run(ws: Workspace, /, *, force: bool = False, progress: Progress | None = No
             continue
         if step.name != "ingest":
             state[step.name] = fingerprint
+        if stale is not None:
+            detail = f"{detail} (ran again: {stale})"
         done(StepResult(step.name, "ok", rows, time.perf_counter() - started, detail))
     if progress:
         progress("done", len(STEPS), len(STEPS))

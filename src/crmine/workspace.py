@@ -17,6 +17,7 @@ from typing import Any
 import ibis
 import pandas as pd
 
+from crmine import _atomic
 from crmine._progress import Progress
 from crmine.errors import WorkspaceError
 from crmine.io import LOAD_LOG, QUARANTINE, LoadResult, create_tables, ingest
@@ -49,7 +50,7 @@ def init(path: str | os.PathLike, *, settings_text: str | None = None) -> Worksp
     toml = root / SETTINGS_FILE
     if not toml.exists():
         text = settings_text or resources.files("crmine").joinpath("workspace_template.toml").read_text()
-        toml.write_text(text, encoding="utf-8")
+        _atomic.write_text(toml, text)  # a half-written crmine.toml would brick the workspace
     for folder in FOLDERS:
         (root / folder).mkdir(exist_ok=True)
     ws = open(root)

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, optimize
 
+from crmine import _atomic
 from crmine._version import __version__
 from crmine.errors import (
     ConvergenceError,
@@ -516,7 +517,7 @@ class BaseModel:
             "data_fingerprint": getattr(self, "data_fingerprint_", None),
             "extra": self._extra_state(),
         }
-        Path(path).write_text(json.dumps(doc, indent=2, allow_nan=True))
+        _atomic.write_text(path, json.dumps(doc, indent=2, allow_nan=True))  # whole or not at all
 
     def _extra_state(self) -> dict[str, Any]:
         return {}
@@ -525,10 +526,10 @@ class BaseModel:
     def load(cls, path: str | Path, /, *, check_version: bool = True) -> Self:
         """Read a model written by :meth:`save`.
 
-        Raises ModelMismatchError when the file holds another model, another format, or (with
-        ``check_version``) was written by another crmine version.
+        Raises ModelMismatchError when the file is empty or truncated, holds another model or
+        another format, or (with ``check_version``) was written by another crmine version.
         """
-        doc = json.loads(Path(path).read_text())
+        doc = read_json(path, rerun="Fit the model and save it again.")
         if not isinstance(doc, dict) or doc.get("format") != _FORMAT:
             raise ModelMismatchError(
                 f"{path} is not a crmine CLV model file (expected format {_FORMAT!r})."
@@ -565,6 +566,17 @@ class BaseModel:
 
     def _load_extra_state(self, extra: dict[str, Any]) -> None:
         pass
+
+
+def read_json(path: str | Path, *, rerun: str) -> Any:
+    """The JSON document in ``path``; an empty or truncated file raises ModelMismatchError saying
+    so and what to ``rerun``."""
+    text = Path(path).read_bytes()
+    try:
+        return json.loads(text)
+    except (ValueError, UnicodeDecodeError) as e:  # JSONDecodeError is a ValueError
+        what = "empty (0 bytes)" if not text else f"not readable JSON ({type(e).__name__}: truncated?)"
+        raise ModelMismatchError(f"{path} is {what}. {rerun}") from e
 
 
 def _is_pos_def(H: np.ndarray) -> bool:

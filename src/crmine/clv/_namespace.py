@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -9,20 +11,29 @@ from typing import Any
 import ibis
 import pandas as pd
 
+from crmine import _atomic
 from crmine._customers import resolved
 from crmine._dates import last_day
+from crmine.clv._base import TransactionModel, read_json
 from crmine.clv._bgnbd import BetaGeo
 from crmine.clv._clv import customer_lifetime_value, spend_history
 from crmine.clv._gammagamma import GammaGamma
 from crmine.clv._pareto import ParetoNBD
 from crmine.clv._rfm import rfm_summary_expr
-from crmine.errors import SettingsError, WorkspaceError
+from crmine.errors import ModelMismatchError, SettingsError, WorkspaceError
 from crmine.warehouse import Warehouse
 
 __all__ = ["ClvNamespace", "ClvFit"]
 
 MODELS = {"bgnbd": BetaGeo, "pareto": ParetoNBD}
 SCORES_TABLE = "clv_scores"
+# The files of one fit; the meta file is written last and records the digests of the other two,
+# so a fit killed half-way is seen as such instead of mixing two fits.
+PURCHASES_FILE, SPEND_FILE, META_FILE = "clv_purchases.json", "clv_spend.json", "clv_meta.json"
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -67,12 +78,11 @@ class ClvNamespace:
         purchases = MODELS[model]().fit(data)
         repeat = data[(data.frequency > 0) & (data.monetary > 0)]
         spend = GammaGamma().fit(repeat)
-        self._dir.mkdir(parents=True, exist_ok=True)
-        purchases.save(self._dir / "clv_purchases.json")
-        spend.save(self._dir / "clv_spend.json")
-        (self._dir / "clv_meta.json").write_text(
-            pd.Series({"model": model, "observation_end": end, "time_unit": time_unit}).to_json()
-        )
+        purchases.save(self._dir / PURCHASES_FILE)
+        spend.save(self._dir / SPEND_FILE)
+        meta = {"model": model, "observation_end": end, "time_unit": time_unit,
+                "files": {f: _digest(self._dir / f) for f in (PURCHASES_FILE, SPEND_FILE)}}
+        _atomic.write_text(self._dir / META_FILE, json.dumps(meta, indent=2))
         return ClvFit(model, end, time_unit, len(data), len(repeat), dict(purchases.params_),
                       dict(spend.params_), float(purchases.log_likelihood_))
 
@@ -111,12 +121,7 @@ class ClvNamespace:
         Columns: customer_id, frequency, recency, T, monetary, probability_alive,
         expected_purchases (over ``horizon`` months), expected_spend, clv.
         """
-        meta_path = self._dir / "clv_meta.json"
-        if not meta_path.exists():
-            raise WorkspaceError("No fitted CLV model in this workspace. Run `crmine clv fit DIR` first.")
-        meta = pd.read_json(meta_path, typ="series")
-        purchases = MODELS[meta["model"]].load(self._dir / "clv_purchases.json")
-        spend = GammaGamma.load(self._dir / "clv_spend.json")
+        purchases, spend, meta = self._saved()
         tx = self._transactions()
         data = self._summary(tx, meta["observation_end"], meta["time_unit"])
         months_in_unit = {"D": 30.4375, "W": 30.4375 / 7, "M": 1.0, "Y": 1 / 12}[meta["time_unit"]]
@@ -130,6 +135,37 @@ class ClvNamespace:
         ).to_numpy()
         self._wh.write(SCORES_TABLE, out)
         return out
+
+    def load(self) -> tuple[TransactionModel, GammaGamma]:
+        """The saved purchase and spend models of the last ``fit``.
+
+        Raises WorkspaceError when none was saved, and ModelMismatchError when a file is empty,
+        truncated, or belongs to another fit than the others (a fit that was interrupted).
+        """
+        purchases, spend, _ = self._saved()
+        return purchases, spend
+
+    def _saved(self) -> tuple[TransactionModel, GammaGamma, dict[str, Any]]:
+        meta_path = self._dir / META_FILE
+        if not meta_path.exists():
+            raise WorkspaceError("No fitted CLV model in this workspace. Run `crmine clv fit DIR` first.")
+        rerun = f"Run `crmine clv fit {self._dir.parent}` (or `crmine run {self._dir.parent}`) to write it again."
+        meta = read_json(meta_path, rerun=rerun)
+        if not isinstance(meta, dict) or meta.get("model") not in MODELS:
+            raise ModelMismatchError(f"{meta_path} does not describe a CLV fit. {rerun}")
+        for name, digest in (meta.get("files") or {}).items():
+            path = self._dir / name
+            if not path.exists() or _digest(path) != digest:
+                raise ModelMismatchError(
+                    f"{path} does not match the fit recorded in {META_FILE} (changed, or a fit was "
+                    f"interrupted). {rerun}")
+        for name in (PURCHASES_FILE, SPEND_FILE):
+            if not (self._dir / name).exists():
+                raise ModelMismatchError(f"{self._dir / name} is missing. {rerun}")
+            read_json(self._dir / name, rerun=rerun)  # an unreadable file says so here, with the fix
+        purchases = MODELS[meta["model"]].load(self._dir / PURCHASES_FILE)
+        spend = GammaGamma.load(self._dir / SPEND_FILE)
+        return purchases, spend, meta
 
     def scores(self) -> pd.DataFrame:
         return self._wh.execute(self._wh.table(SCORES_TABLE), what=f"read {SCORES_TABLE}")

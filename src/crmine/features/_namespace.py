@@ -49,10 +49,19 @@ class CustomersNamespace:
 
     # -- the table ------------------------------------------------------------------------------
     def build(self, *, as_of: Any = None) -> int:
-        """Compute the customer table as of a day (default: the last transaction day) and store it."""
+        """Compute the customer table as of a day (default: the last transaction day) and store it.
+
+        The table and its recorded as-of day change together: in one transaction on DuckDB. On an
+        engine without transactions the old day is dropped first, so a build that dies half-way
+        leaves a table without a day, which :meth:`as_of` reports, never one with another day's.
+        """
         day = self._as_of(as_of)
-        self._wh.write(TABLE, customer_table(self._wh, as_of=day, derived=self._derived()))
-        self._wh.write(INFO, pd.DataFrame({"as_of": [day], "built": [datetime.now(UTC).replace(tzinfo=None)]}))
+        table = customer_table(self._wh, as_of=day, derived=self._derived())
+        info = pd.DataFrame({"as_of": [day], "built": [datetime.now(UTC).replace(tzinfo=None)]})
+        with self._wh.transaction():
+            self._wh.drop(INFO)
+            self._wh.write(TABLE, table)
+            self._wh.write(INFO, info)
         return self._wh.count(TABLE)
 
     def table(self) -> ir.Table:
@@ -62,8 +71,17 @@ class CustomersNamespace:
         return self._wh.table(TABLE)
 
     def as_of(self) -> pd.Timestamp:
+        """The day the stored customer table describes; WorkspaceError when none is recorded."""
         self.table()
-        return pd.Timestamp(self._wh.execute(self._wh.table(INFO).as_of.max(), what="read customer_table_info"))
+        day = None
+        if self._wh.has_table(INFO):
+            day = self._wh.execute(self._wh.table(INFO).as_of.max(), what="read customer_table_info")
+        if day is None or pd.isna(day):
+            raise WorkspaceError(
+                f"The customer table has no recorded as-of day ({INFO} is missing or empty: its last build "
+                "did not finish). Run `crmine customers build DIR` again."
+            )
+        return pd.Timestamp(day)
 
     # -- questions ------------------------------------------------------------------------------
     def count(self, condition: str | None = None, /) -> int:

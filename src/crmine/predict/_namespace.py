@@ -17,13 +17,14 @@ from typing import Any
 import ibis
 import pandas as pd
 
+from crmine import _atomic
 from crmine._customers import resolved
 from crmine._dates import as_of_day, parse_day
 from crmine._progress import Progress
-from crmine.errors import SettingsError, WorkspaceError
+from crmine.errors import ModelMismatchError, SettingsError, WorkspaceError
 from crmine.features._customer_table import customer_table, slug
 from crmine.predict._monitor import psi_table
-from crmine.predict._search import CANDIDATES, QUICK_CANDIDATES, ModelSearch
+from crmine.predict._search import CANDIDATES, QUICK_CANDIDATES, ModelSearch, read_saved
 from crmine.predict._targeting import TargetList, target_list
 from crmine.warehouse import Warehouse
 
@@ -130,14 +131,16 @@ class ModelsNamespace:
         name, frame, target = self._training(kind, campaign, response_type, category, as_of, horizon_days)
         search = ModelSearch(target=target, positive="yes", id_column="customer_id", candidates=candidates,
                              seed=seed).fit(frame, progress=progress)
-        self._path(name).parent.mkdir(parents=True, exist_ok=True)
-        search.save(self._path(name))
-        frame.sample(n=min(len(frame), 20_000), random_state=seed).to_parquet(self._reference_path(name), index=False)
+        # Each file is written whole or not at all; the model comes last, so that a run killed
+        # before it leaves the old model (and the churn step to run again).
+        with _atomic.replacing(self._reference_path(name)) as tmp:
+            frame.sample(n=min(len(frame), 20_000), random_state=seed).to_parquet(tmp, index=False)
         # What the model was trained for: targeting reads the campaign's economics from it.
         about = {"kind": kind, "campaign": campaign, "response_type": response_type, "category": category,
                  "as_of": None if as_of is None else str(as_of), "horizon_days": horizon_days,
                  "target": target, "rows": len(frame), "best": search.best_}
-        self._about_path(name).write_text(json.dumps(about, indent=2))
+        _atomic.write_text(self._about_path(name), json.dumps(about, indent=2))
+        search.save(self._path(name))
         return search
 
     def _about_path(self, name: str) -> Path:
@@ -145,7 +148,23 @@ class ModelsNamespace:
 
     def _about(self, name: str) -> dict[str, Any]:
         path = self._about_path(name)
-        return json.loads(path.read_text()) if path.exists() else {"kind": "churn" if name == "churn" else None}
+        if not path.exists():
+            return {"kind": "churn" if name == "churn" else None}
+        try:
+            about = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as e:
+            raise ModelMismatchError(f"{path} cannot be read ({type(e).__name__}): it is empty or truncated. "
+                                     f"{self._refit(name)}") from e
+        if not isinstance(about, dict):
+            raise ModelMismatchError(f"{path} holds no model description. {self._refit(name)}")
+        return about
+
+    def _refit(self, name: str) -> str:
+        """What to run to write the files of model ``name`` again."""
+        if name == "churn":
+            return f"Run `crmine model fit {self._root}` (or `crmine run {self._root}`) to write it again."
+        kind = "response --campaign CAMPAIGN" if name.startswith("response_") else "cross_sell --category CATEGORY"
+        return f"Run `crmine model fit {self._root} --kind {kind}` to write it again."
 
     def backtest(self, kind: str = "churn", *, category: str | None = None, as_of: Any = None,
                  horizon_days: int = 180, seed: int = 0, candidates: tuple[str, ...] = CANDIDATES) -> ModelSearch:
@@ -205,22 +224,34 @@ class ModelsNamespace:
         raise SettingsError(f"Unknown model kind {kind!r}; choose churn, response or cross_sell.")
 
     def load(self, name: str = "churn") -> ModelSearch:
-        if not self._path(name).exists():
+        """The saved model ``name``; ModelMismatchError when its file is empty, truncated or stale."""
+        path = self._path(name)
+        if not path.exists():
             raise WorkspaceError(f"No {name} model in this workspace. Run `crmine model fit DIR` first.")
-        return ModelSearch.load(self._path(name))
+        return ModelSearch._from_saved(read_saved(path, rerun=self._refit(name)), path)
+
+    def _reference(self, name: str) -> pd.DataFrame | None:
+        path = self._reference_path(name)
+        if not path.exists():
+            return None
+        try:
+            return pd.read_parquet(path)
+        except Exception as e:  # noqa: BLE001 - Arrow reports a damaged file in several ways
+            raise ModelMismatchError(f"{path} cannot be read ({type(e).__name__}): it is empty or truncated. "
+                                     f"{self._refit(name)}") from e
 
     def score(self, name: str = "churn", *, as_of: Any = None, chunk_size: int = 100_000) -> pd.DataFrame:
         """P(outcome) and the top reasons for every buying customer as of ``as_of``, in chunks;
         stored as ``<name>_scores``. Drift of inputs and scores against training: ``.attrs["psi"]``."""
         search = self.load(name)
+        reference = self._reference(name)  # a damaged file fails here, before any work
         table = customer_table(self._wh, as_of=as_of)
         frame = self._wh.execute(table.filter(table.orders > 0).order_by("customer_id"), what="customers to score")
         parts = [search.reasons(frame.iloc[i : i + chunk_size], top=3).reset_index()
                  for i in range(0, max(len(frame), 1), chunk_size)]
         reasons = pd.concat(parts, ignore_index=True)
         self._wh.write(f"{name}_scores", reasons)
-        if self._reference_path(name).exists():
-            reference = pd.read_parquet(self._reference_path(name))
+        if reference is not None:
             reference["probability"] = search.predict_proba(reference).to_numpy()
             frame = frame.assign(probability=reasons.probability.to_numpy())
             columns = ["probability", *[c for c in search.features_ if c in frame.columns]]
@@ -242,8 +273,9 @@ class ModelsNamespace:
 
         ``contact_cost`` defaults to the campaign's ``cost_per_contact`` for response models and to
         1.0 otherwise. Customers without consent for ``purpose`` by ``channel`` are never listed.
-        Writes ``exports/targets-<time>.csv`` and a row in ``export_audit`` (who, when, what, how
-        many, how many left out for consent).
+        Records a row in ``export_audit`` (who, when, which file, what, how many, how many left out
+        for consent), then writes ``exports/targets-<date>-<time>-<microseconds>.csv``: every list
+        gets its own file.
         """
         table = f"{name}_scores"
         if not self._wh.has_table(table):
@@ -257,22 +289,32 @@ class ModelsNamespace:
         result = target_list(scores, margin=value, contact_cost=cost, consent=consent, budget=budget,
                              top_n=top_n, min_profit=min_profit)
         stamp = datetime.now(UTC).replace(tzinfo=None)
-        out = self._root / "exports" / f"targets-{stamp:%Y%m%d-%H%M%S}.csv"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_suffix(".partial")
-        result.customers.to_csv(tmp, index=False)
-        tmp.replace(out)  # never a half-written export
+        out = self._new_export(stamp)
         audit = pd.DataFrame([{
             "exported": stamp, "user": user or getpass.getuser(), "file": str(out.relative_to(self._root)),
             "what": json.dumps({"list": name, "purpose": purpose, "channel": channel, "value": source,
                                 "contact_cost": cost, "budget": budget, "top_n": top_n}),
             "rows": result.selected, "excluded_no_consent": result.excluded_no_consent,
         }])
+        # The audit row comes first and names the file; the file then appears whole, under a name
+        # no other list has (never overwriting one, even if another process chose the same name).
         if self._wh.has_table(AUDIT_TABLE):
             self._wh.insert(AUDIT_TABLE, audit)
         else:
             self._wh.write(AUDIT_TABLE, audit)
+        with _atomic.creating(out) as tmp:
+            result.customers.to_csv(tmp, index=False)
         return result
+
+    def _new_export(self, stamp: datetime) -> Path:
+        """``exports/targets-<date>-<time>-<microseconds>.csv``, with a counter if that name is taken."""
+        folder = self._root / "exports"
+        base = f"targets-{stamp:%Y%m%d-%H%M%S-%f}"
+        out, n = folder / f"{base}.csv", 1
+        while out.exists():
+            n += 1
+            out = folder / f"{base}-{n}.csv"
+        return out
 
     def _economics(self, name: str, margin: float | None,
                    contact_cost: float | None) -> tuple[float | pd.Series, float, str]:
@@ -316,8 +358,8 @@ class ModelsNamespace:
         if isinstance(seed, str):
             members = self._wh.execute(select_customers(table, seed).customer_id, what="seed customers")
             # The columns that define the seed would separate it trivially; resemblance is judged
-            # on everything else.
-            defining = referenced_columns(seed, table)
+            # on everything else. The identifier is never a feature, so a seed may name it.
+            defining = referenced_columns(seed, table) - {"customer_id"}
         else:
             members = pd.Series(list(seed))
         frame = self._wh.execute(table.order_by("customer_id"), what="customer table")

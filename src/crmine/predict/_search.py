@@ -25,6 +25,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from threadpoolctl import threadpool_limits
 
+from crmine import _atomic
 from crmine._progress import Progress
 from crmine._version import __version__
 from crmine.errors import ModelMismatchError, NotFittedError, SchemaError, SettingsError
@@ -52,6 +53,21 @@ _STATE = (
     "reference_", "n_rows_", "positive_rate_", "results_", "best_", "model_", "oof_",
     "calibration_", "permutation_importance_", "fingerprint_",
 )
+
+
+def read_saved(path: str | Path, *, rerun: str) -> Any:
+    """What :meth:`ModelSearch.save` wrote to ``path``; a file that is empty, truncated or no
+    joblib file raises ModelMismatchError saying so and what to ``rerun``."""
+    try:
+        return joblib.load(Path(path))
+    except FileNotFoundError:
+        raise
+    except Exception as e:  # noqa: BLE001 - unpickling fails in many ways: EOFError, UnpicklingError, ...
+        if Path(path).is_file() and Path(path).stat().st_size == 0:
+            raise ModelMismatchError(f"{path} is empty (0 bytes). {rerun}") from e
+        raise ModelMismatchError(
+            f"{path} cannot be read ({type(e).__name__}): it is truncated or not a saved model. {rerun}"
+        ) from e
 
 
 def _estimator(name: str, seed: int) -> tuple[Any, bool]:
@@ -395,18 +411,26 @@ class ModelSearch:
             "fingerprint": self.fingerprint_,
             "state": {k: getattr(self, k) for k in (*_STATE, "holdout_results_") if hasattr(self, k)},
         }
-        joblib.dump(doc, Path(path))
+        # The temporary file keeps the extension, from which joblib picks a compression.
+        with _atomic.replacing(path) as tmp:  # a kill never leaves a partial model at ``path``
+            joblib.dump(doc, tmp)
 
     @classmethod
     def load(cls, path: str | Path, /, *, check_version: bool = True,
              trained_on: pd.DataFrame | None = None) -> Self:
         """Read a search written by :meth:`save`.
 
-        Raises ModelMismatchError when the file is not a saved ModelSearch, (with
-        ``check_version``) was written by another crmine version, or (given ``trained_on``) was
-        fitted on other data than that frame: same columns, rows and values in any order.
+        Raises ModelMismatchError when the file is empty, truncated or not a saved ModelSearch,
+        (with ``check_version``) was written by another crmine version, or (given ``trained_on``)
+        was fitted on other data than that frame: same columns, rows and values in any order.
         """
-        doc = joblib.load(Path(path))
+        return cls._from_saved(read_saved(path, rerun="Fit the model and save it again."), path,
+                               check_version=check_version, trained_on=trained_on)
+
+    @classmethod
+    def _from_saved(cls, doc: Any, path: str | Path, /, *, check_version: bool = True,
+                    trained_on: pd.DataFrame | None = None) -> Self:
+        """The search in ``doc``, as :func:`read_saved` returned it from ``path``."""
         if not isinstance(doc, dict) or doc.get("format") != _FORMAT:
             raise ModelMismatchError(f"{path} is not a crmine ModelSearch file (expected format {_FORMAT!r}).")
         if check_version and doc.get("crmine_version") != __version__:

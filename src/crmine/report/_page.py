@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmine import _atomic
 from crmine._version import __version__
 from crmine.report._template import TEMPLATE
 
@@ -127,18 +128,9 @@ def render_page(sections: Sequence[Section], *, title: str, subtitle: str, foote
 
 
 def write_page(html: str, path: str | os.PathLike) -> Path:
-    """Write ``html`` to ``path`` atomically (a ``.partial`` file beside it, then a rename).
+    """Write ``html`` to ``path`` atomically (see :mod:`crmine._atomic`).
 
-    The parent folder is created when missing; on any error the partial file is removed and
-    an existing file at ``path`` is left as it was.
+    The parent folder is created when missing; on any error an existing file at ``path`` is
+    left as it was.
     """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f"{target.name}.partial")
-    try:
-        tmp.write_text(html, encoding="utf-8")
-        tmp.replace(target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return target
+    return _atomic.write_text(path, html)

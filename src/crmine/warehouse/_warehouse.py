@@ -43,6 +43,7 @@ class Warehouse:
         self.con = con
         self.engine = engine
         self.path = path
+        self._in_transaction = False
 
     def __repr__(self) -> str:
         return f"Warehouse(engine={self.engine!r}, path={str(self.path) if self.path else None!r})"
@@ -77,11 +78,29 @@ class Warehouse:
 
     # -- writing -------------------------------------------------------------------------------
     def write(self, name: str, obj: pd.DataFrame | pa.Table | ibis.Table, *, overwrite: bool = True) -> None:
-        """Create (or replace) table ``name`` from a frame, an Arrow table or an expression."""
+        """Create (or replace) table ``name`` from a frame, an Arrow table or an expression.
+
+        Never half a table: on DuckDB the replacement is one transaction (or part of the caller's),
+        so readers and a process killed half-way see the old table or the new one. On Spark the rows
+        go to a staging table that then takes the name: a failure while they are written leaves the
+        old table; only the swap itself (a drop, then a rename) is two statements.
+        """
         with self._wrapped(obj if isinstance(obj, ibis.Expr) else None, f"write {name}"):
             if isinstance(obj, pd.DataFrame | pa.Table):
                 obj = self.frame(obj)
-            self.con.create_table(name, obj, overwrite=overwrite)
+            if self.engine == "duckdb" or not overwrite:
+                with self.transaction():
+                    self.con.create_table(name, obj, overwrite=overwrite)
+                return
+            staging = f"_{name}_staging"
+            try:
+                self.con.create_table(staging, obj, overwrite=True)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    self.drop(staging)
+                raise
+            self.drop(name)
+            self.con.rename_table(staging, name)
 
     def materialize(self, name: str, expr: ibis.Table) -> ibis.Table:
         """Compute ``expr`` once into a scratch table (temporary on DuckDB) and return that table."""
@@ -133,9 +152,19 @@ class Warehouse:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        """All writes inside happen together or not at all (DuckDB); best effort on Spark."""
-        with _engines.transaction(self):
+        """All writes inside happen together or not at all (DuckDB); best effort on Spark.
+
+        A transaction inside another joins it: the outer one commits or rolls back both.
+        """
+        if self._in_transaction:
             yield
+            return
+        self._in_transaction = True
+        try:
+            with _engines.transaction(self):
+                yield
+        finally:
+            self._in_transaction = False
 
     def close(self) -> None:
         # The Spark session is shared by every workspace in the process; stopping it would break
