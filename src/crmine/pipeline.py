@@ -211,6 +211,15 @@ def _table(name: str) -> Callable[[Inputs], str | None]:
     return lambda inputs: inputs.table(name)
 
 
+def _segmentable(inputs: Inputs) -> str | None:
+    from crmine.segment._segmenter import MIN_ROWS_PER_SEGMENT
+
+    need, n = 2 * MIN_ROWS_PER_SEGMENT, inputs.rows("customers")
+    if n >= need:
+        return None
+    return f"needs at least {need} customers to segment: {n:,} loaded; load more customers"
+
+
 def _customer_lines(inputs: Inputs) -> str | None:
     if inputs.filled("transactions", "customer_id"):
         return None
@@ -329,6 +338,17 @@ def _targets(ws: Workspace) -> tuple[int, str]:
     return t.selected, f"{t.selected:,} selected, {t.excluded_no_consent:,} left out for consent"
 
 
+def _campaigns(ws: Workspace) -> tuple[int, str]:
+    lift = ws.campaigns.lift_all()
+    ws.warehouse.write("campaign_lift", lift)
+    if lift.empty:
+        return 0, "no campaign has contacts in both a treatment and a control group"
+    binary = lift[lift["kind"] == "binary"]
+    sure = int((binary["ci_low"] > 0).sum())
+    return len(lift), (f"{lift['campaign_id'].nunique():,} campaigns measured; {sure:,} of {len(binary):,} "
+                       "response lifts above zero at 95%")
+
+
 def _report(ws: Workspace) -> tuple[int | None, str]:
     return None, str(ws.report.build())
 
@@ -382,12 +402,13 @@ STEPS: tuple[Step, ...] = (
     Step("customers", ("identity",), _customers, _customers_with_sales,
          _usable(lambda ws: ws.customers.as_of())),
     Step("rfm", ("customers",), _rfm),
-    Step("segments", ("customers",), _segments),
+    Step("segments", ("customers",), _segments, _segmentable),
     Step("clv", ("identity",), _clv, _first(_customers_with_sales, _repeat_purchases),
          _usable(lambda ws: ws.clv.load(), _has("clv_scores"))),
     Step("churn", ("identity",), _churn, _first(_customers_with_sales, _history),
          _usable(lambda ws: ws.models.load("churn"), _has("churn_scores"))),
     Step("drivers", ("identity",), _drivers, _first(_customers_with_sales, _attributes, _history)),
+    Step("campaigns", ("identity",), _campaigns, _table("campaign_contacts")),
     Step("targets", ("churn", "clv"), _targets, _table("consents")),
     # The report shows whatever is there, so it needs no step in particular; it comes last.
     Step("report", (), _report),

@@ -132,6 +132,13 @@ class Workspace:
         return ModelsNamespace(self.warehouse, self.root)
 
     @cached_property
+    def campaigns(self):
+        """Campaign lift against control groups: ``lift(campaign_id)``, ``lift_all()``."""
+        from crmine.campaign._namespace import CampaignsNamespace
+
+        return CampaignsNamespace(self.warehouse, self.root)
+
+    @cached_property
     def report(self):
         """The HTML report, rendered from the warehouse without recomputing: ``build``."""
         from crmine.report import ReportNamespace
@@ -149,10 +156,11 @@ class Workspace:
         """Row counts of every table and the load log, as plain data."""
         wh = self.warehouse
         tables = {name: (wh.count(name) if wh.has_table(name) else 0) for name in TABLES}
-        for extra in ("customer_lineage", "customer_table", "rfm_scores", "behaviour_groups", "customer_segments",
-                      "loyalty_scores", "clv_scores", "churn_scores", "export_audit", QUARANTINE):
-            if wh.has_table(extra):
-                tables[extra] = wh.count(extra)
+        from crmine.warehouse._registry import derived
+
+        for extra in derived():  # every table a step wrote, by the registry
+            if extra.name not in ("load_log", "customer_table_info") and wh.has_table(extra.name):
+                tables[extra.name] = wh.count(extra.name)
         loads = []
         if wh.has_table(LOAD_LOG):
             log = wh.execute(wh.table(LOAD_LOG).order_by("load_id"), what="read load_log")

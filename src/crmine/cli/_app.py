@@ -403,7 +403,10 @@ def model_score(path: Annotated[Path, typer.Argument(help="A saved model file, o
         raise SettingsError("Usage: crmine model score MODEL FILE --out SCORES.csv")
     search = ModelSearch.load(path)
     scores = search.predict_proba(_read_table(file)).rename("score")
-    scores.to_frame().reset_index().to_csv(out, index=False)
+    from crmine import _atomic
+
+    with _atomic.replacing(out) as tmp:  # a reader never sees half a file
+        scores.to_frame().reset_index().to_csv(tmp, index=False)
     console.print(f"Wrote {len(scores):,} scores to {out}.")
 
 
