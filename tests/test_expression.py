@@ -47,10 +47,10 @@ def test_referenced_columns(t):
         ("income / ", r"expected a column, a number, a 'string' or '\(', found the end at column 10"),
         ("age between 3", r"expected 'and' in 'between \.\.\. and \.\.\.', found the end"),
         ("evil(age)", r"unknown function 'evil' at column 1"),
-        ("age @ 3", r"unexpected character at column 5"),
-        ("region + 1", r"'\+' does not apply to values of these types at column 8"),
+        ("age @ 3", r"unexpected character '@' at column 5"),
+        ("region + 1", r"'\+' does not apply to text at column 8 of the expression; use \|\| to join text"),
         ("__import__('os')", r"unknown function '__import__'"),
-        ("age > 1; drop table people", r"unexpected character at column 8"),
+        ("age > 1; drop table people", r"unexpected character ';' at column 8"),
         ("", r"Empty expression"),
     ],
 )
