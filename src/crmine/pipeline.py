@@ -162,8 +162,11 @@ class Inputs:
         """First and last day on which a customer bought; the last day of all lines is 'today'."""
         if "days" not in self._memo:
             buys, tx = self._buys(), self._wh.table("transactions")
-            first = self._wh.execute(buys.ts.min(), what="first purchase day")
-            last = self._wh.execute(tx.ts.max(), what="last transaction day")
+            from crmine._dates import EARLIEST, last_day
+
+            first = self._wh.execute(buys.ts.min(where=buys.ts >= ibis.literal(pd.Timestamp(EARLIEST))),
+                                     what="first purchase day")
+            last = last_day(self._wh, tx) if self.rows("transactions") else None  # never an outlier
             self._memo["days"] = tuple(None if v is None or pd.isna(v) else pd.Timestamp(v).normalize()
                                        for v in (first, last))
         return self._memo["days"]

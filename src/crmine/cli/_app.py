@@ -120,8 +120,14 @@ def ingest(
 ) -> None:
     """Load the sources declared in crmine.toml. Rows read = loaded + quarantined, for every source."""
     ws = crmine.open(directory)
-    with _progress("ingest") as update:
-        results = ws.ingest.run(sources=source, progress=update)
+    try:
+        with _progress("ingest") as update:
+            results = ws.ingest.run(sources=source, progress=update)
+    except CrmineError as e:
+        if as_json and getattr(e, "results", None):  # some sources failed: still one document for every source
+            print(json.dumps([r.to_dict() for r in e.results], indent=2))
+            raise typer.Exit(1) from None
+        raise
     if as_json:
         print(json.dumps([r.to_dict() for r in results], indent=2))
         return
