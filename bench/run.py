@@ -19,6 +19,7 @@ BENCHES = [
     ("Segmentation: crmine Segmenter on the customer table", ["bench_segment.py"]),
     ("Predictive models: 100k x 50 synthetic and IBM telco churn", ["bench_predict.py"]),
     ("Identity resolution on the simulator's planted duplicates", ["bench_identity.py"]),
+    ("Uplift: crmine meta-learners vs causalml's (when installed), 1M customers x 30 features", ["bench_uplift.py"]),
 ]
 
 
