@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -586,12 +586,14 @@ def loyalty(directory: Dir, as_of: AsOf = None, as_json: AsJson = False) -> None
     _print_frame(summary.reset_index(names="score"), title="Loyalty scores")
 
 
-def _print_frame(frame, *, title: str) -> None:
+def _print_frame(frame, *, title: str, cell: Callable[[Any], str] | None = None) -> None:
+    """``frame`` as a table, numbers right-aligned; ``cell`` formats each value (default: ``_cell``)."""
+    cell = cell or _cell
     t = Table(title=title, title_justify="left")
     for col in frame.columns:
         t.add_column(str(col), justify="right" if frame[col].dtype.kind in "iuf" else "left")
     for row in frame.itertuples(index=False):
-        t.add_row(*[_cell(v) for v in row])
+        t.add_row(*[cell(v) for v in row])
     console.print(t)
 
 

@@ -111,14 +111,7 @@ def campaign_lift(
 
 def _print(frame, *, title: str) -> None:
     """A table whose small numbers keep four significant digits (lifts of a few points)."""
-    from rich.table import Table
-
-    t = Table(title=title, title_justify="left")
-    for col in frame.columns:
-        t.add_column(str(col), justify="right" if frame[col].dtype.kind in "iuf" else "left")
-    for row in frame.itertuples(index=False):
-        t.add_row(*[_cell(v) for v in row])
-    _ui().console.print(t)
+    _ui()._print_frame(frame, title=title, cell=_cell)
 
 
 def _cell(v: Any) -> str:
