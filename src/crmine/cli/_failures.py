@@ -23,7 +23,7 @@ except ImportError:  # pragma: no cover - older typer
 
 __all__ = ["ClickException", "describe_engine_error", "describe_unexpected", "log_failure", "one_line", "redact"]
 
-# 'text', "text" and values after = or : in key=value pairs of engine messages.
+# Quoted literals, 'text' or "text": how DuckDB and Spark quote the values they failed on.
 _QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 
 
