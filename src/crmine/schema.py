@@ -218,8 +218,9 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "consents",
-            "Permission to contact a customer, per purpose and channel.",
-            ("customer_id", "purpose", "channel"),
+            "Permission to contact a customer, per purpose and channel: a history, one row per grant or "
+            "withdrawal; the state at a moment is the latest row at or before it.",
+            ("customer_id", "purpose", "channel", "ts"),
             (
                 _c("customer_id", "string", "Customer.", required=True, references=_CUSTOMER_REF),
                 _c("purpose", "string", "marketing, profiling, ...", required=True, used_by=("exports",)),

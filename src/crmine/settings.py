@@ -55,6 +55,17 @@ class SourceSettings:
     sheet: str | None = None
     return_prefix: str | None = None
     non_product: tuple[str, ...] = ()
+    # How a reload changes the table: rows are matched on ``key`` (the canonical key when empty); a
+    # matched row that differs updates the stored one unless ``version`` says it is older; "snapshot"
+    # sources hold every row, so stored rows of this source missing from the file are removed.
+    key: tuple[str, ...] = ()
+    version: str | None = None
+    mode: str = "incremental"
+
+    @property
+    def row_key(self) -> tuple[str, ...]:
+        """The columns that identify a row of this source."""
+        return self.key or TABLES[self.table].key
 
     def raw_name(self, canonical: str) -> str:
         return self.columns.get(canonical, canonical)
@@ -196,7 +207,9 @@ class Settings:
 
 
 _SOURCE_KEYS = {"table", "path", "format", "url", "sql_table", "source_system", "delimiter",
-                "encoding", "columns", "formats", "derive", "sheet", "return_prefix", "non_product"}
+                "encoding", "columns", "formats", "derive", "sheet", "return_prefix", "non_product",
+                "key", "version", "mode"}
+MODES = ("incremental", "snapshot")
 
 
 # Source names become parts of staging-table names and appear in messages: keep them plain.
@@ -267,6 +280,7 @@ def _source(name: str, raw: Any, problems: list[str]) -> SourceSettings | None:
         return_prefix = None
     if (return_prefix or non_product) and table != "transactions":
         problems.append(f"{where}: return_prefix and non_product apply to transactions sources only.")
+    key, version, mode = _change_rules(raw, canon, derive, where, problems)
     return SourceSettings(
         name=name,
         table=table,
@@ -283,7 +297,36 @@ def _source(name: str, raw: Any, problems: list[str]) -> SourceSettings | None:
         sheet=_typed(raw, "sheet", str, where, problems),
         return_prefix=return_prefix,
         non_product=tuple(non_product),
+        key=key,
+        version=version,
+        mode=mode,
     )
+
+
+def _change_rules(raw: Mapping[str, Any], canon, derive: Mapping[str, str], where: str,
+                  problems: list[str]) -> tuple[tuple[str, ...], str | None, str]:
+    """A source's ``key``, ``version`` and ``mode``: how a reload changes its table."""
+    key = raw.get("key", [])
+    if isinstance(key, str):
+        key = [key]
+    if not (isinstance(key, list) and all(isinstance(k, str) for k in key)):
+        problems.append(f'{where}key: must be a list of column names, e.g. ["customer_id"].')
+        key = []
+    for k in key:
+        if k not in canon.column_names and k not in derive:
+            problems.append(f"{where}key: {k!r} is not a column of {canon.name}{_did_you_mean(k, canon.column_names)}.")
+    version = _typed(raw, "version", str, where, problems)
+    if version is not None and version not in canon.column_names and version not in derive:
+        problems.append(f"{where}version: {version!r} is not a column of {canon.name}"
+                        f"{_did_you_mean(version, canon.column_names)}; name the column whose larger value is "
+                        "the later row (e.g. \"ts\").")
+        version = None
+    mode = _typed(raw, "mode", str, where, problems, default="incremental")
+    if mode not in MODES:
+        problems.append(f"{where}mode: must be one of {', '.join(MODES)} (snapshot: the file holds every row, so "
+                        f"rows missing from it are removed), got {mode!r}.")
+        mode = "incremental"
+    return tuple(key), version, mode
 
 
 def _future_tolerance(ingest: Mapping[str, Any], problems: list[str]) -> float:

@@ -326,13 +326,13 @@ def test_a_failed_source_does_not_stop_the_others_and_each_is_reported(make_work
     msg = str(info.value)
     assert msg.splitlines() == [
         "Ingest of 5 source(s): 3 loaded, 1 failed, 1 not attempted.",
-        "  - crm (customers, sources/customers.csv): loaded: 2 read = 2 loaded + 0 quarantined",
+        "  - crm (customers, sources/customers.csv): loaded: 2 read = 2 inserted + 0 quarantined",
         "  - catalogue (products, sources/products.csv): failed: Source 'catalogue' (sources/products.csv): "
         "the file is empty (0 bytes). Nothing to load; export it again.",
-        "  - staff (employees, sources/staff.csv): loaded: 1 read = 1 loaded + 0 quarantined",
+        "  - staff (employees, sources/staff.csv): loaded: 1 read = 1 inserted + 0 quarantined",
         "  - orders (transactions, sources/orders.csv): not attempted: its product_id refers to products, whose "
         "source 'catalogue' failed (loaded now, its rows would be quarantined as unknown_reference)",
-        "  - service (interactions, sources/service.csv): loaded: 2 read = 1 loaded + 1 quarantined",
+        "  - service (interactions, sources/service.csv): loaded: 2 read = 1 inserted + 1 quarantined",
         "Fix the failed source(s) and run the ingest again; the sources loaded now are then skipped as unchanged.",
     ]
     _value_free(msg, EMAIL)
@@ -370,6 +370,6 @@ def test_an_engine_failure_is_reported_in_one_line_without_the_values_it_quotes(
     lines = str(info.value).splitlines()
     assert lines[1] == ("  - crm (customers, sources/c.csv): failed: duckdb failed to compute _typed_crm: "
                         "ConversionException (the engine's own message is in the cause)")
-    assert lines[2] == "  - staff (employees, sources/s.csv): loaded: 1 read = 1 loaded + 0 quarantined"
+    assert lines[2] == "  - staff (employees, sources/s.csv): loaded: 1 read = 1 inserted + 0 quarantined"
     _value_free(str(info.value), EMAIL)
     assert isinstance(info.value.__cause__, EngineError)

@@ -48,15 +48,15 @@ def test_reloading_the_same_files_adds_nothing(make_workspace):
     assert ws.status() == before
 
 
-def test_a_changed_file_loads_only_new_keys_and_quarantines_the_repeats(make_workspace):
+def test_a_grown_file_inserts_the_new_keys_and_leaves_the_loaded_rows_alone(make_workspace):
     root = make_workspace(TOML, FILES)
     ws = crmine.init(root)
     ws.ingest.run()
     path = root / "sources" / "orders.csv"
     path.write_text(path.read_text() + "O10,1,C1,2024-03-01 09:00:00,P1,1,40,40,web\n")
     r = {x.source: x for x in ws.ingest.run()}["orders"]
-    assert (r.read, r.loaded) == (13, 1)
-    assert r.reasons["duplicate_key"] == 6  # the five rows already loaded + the in-file repeat
+    assert (r.read, r.inserted, r.updated, r.unchanged, r.quarantined) == (13, 1, 0, 5, 7)
+    assert r.reasons["duplicate_key"] == 1  # the in-file repeat; the five loaded rows are unchanged
     assert ws.status()["tables"]["transactions"] == 6
 
 

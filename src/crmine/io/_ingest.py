@@ -1,9 +1,13 @@
 """Load sources into the canonical tables, losing nothing.
 
-For every load: rows read = rows loaded + rows quarantined, recorded in ``load_log``. A row that
-breaks a rule goes to ``quarantine`` with its source, line, column, reason and raw values. A source
-whose content has not changed since its last successful load is skipped. Each load is one
-transaction: if it fails part-way (even by ``kill -9``), the warehouse is as it was before.
+For every load: rows read = inserted + updated + unchanged + quarantined, recorded in ``load_log``,
+where ``read`` is counted from the file itself in a separate pass (:mod:`crmine.io._count`): a load
+whose reader accounts for a different number of records fails, writing nothing. A row that breaks
+a rule goes to ``quarantine`` with its source, line, column, reason and raw values. A reloaded key
+updates the stored row when it changed and leaves it alone otherwise; every version is kept in the
+table's history (:mod:`crmine.io._changes`). A source whose content has not changed since its last
+successful load is skipped. Each load is one transaction: if it fails part-way (even by
+``kill -9``), the warehouse is as it was before.
 
 A source that fails does not stop the others: every source is tried (except those whose rows refer
 to a table a failed source was to fill), and the ingest then raises one error that gives each
@@ -27,9 +31,11 @@ import pyarrow as pa
 
 from crmine._progress import Progress
 from crmine.errors import CrmineError, EngineError, SourceError
+from crmine.io._changes import apply_changes, history_name, history_schema
+from crmine.io._count import count_records
 from crmine.io._masters import infer_masters
 from crmine.io._read import LINE, REC, Reject, stage
-from crmine.io._validate import checked_rows, resolve_columns
+from crmine.io._validate import checked_rows, provided_columns, resolve_columns
 from crmine.schema import LOAD_ORDER, TABLES
 from crmine.settings import FUTURE_TOLERANCE_DAYS, Settings, SourceSettings
 from crmine.warehouse import Warehouse
@@ -43,6 +49,7 @@ _LOAD_LOG_SCHEMA = ibis.schema({
     "load_id": "int64", "source": "string", "table_name": "string", "file": "string",
     "fingerprint": "string", "read": "int64", "loaded": "int64", "quarantined": "int64",
     "started": "timestamp", "seconds": "float64",
+    "inserted": "int64", "updated": "int64", "unchanged": "int64", "removed": "int64",
 })
 _QUARANTINE_SCHEMA = ibis.schema({
     "load_id": "int64", "source": "string", "file": "string", "line": "int64", "table_name": "string",
@@ -52,10 +59,11 @@ _QUARANTINE_SCHEMA = ibis.schema({
 
 @dataclass(frozen=True)
 class LoadResult:
-    """What one load did; ``read == loaded + quarantined`` always holds.
+    """What one load did; ``read == inserted + updated + unchanged + quarantined`` always holds.
 
-    ``status`` is "loaded", "unchanged" (skipped: loaded before as it is), "failed" or
-    "not_attempted"; for the last two, ``error`` says why in one line and the counts are 0.
+    ``loaded`` is inserted + updated: the rows written. ``removed`` counts stored rows a snapshot
+    source no longer holds. ``status`` is "loaded", "unchanged" (skipped: loaded before as it is),
+    "failed" or "not_attempted"; for the last two, ``error`` says why in one line and the counts are 0.
     """
 
     source: str
@@ -71,6 +79,10 @@ class LoadResult:
     kept_apart: dict[str, int] = field(default_factory=dict)
     status: str = "loaded"
     error: str | None = None
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -80,8 +92,12 @@ def create_tables(wh: Warehouse) -> None:
     """Create the canonical tables and the ingest bookkeeping tables, where missing."""
     for t in TABLES.values():
         wh.create_empty(t.name, ibis.schema({c.name: c.dtype for c in t.columns}))
+        wh.create_empty(history_name(t.name), history_schema(t))
     wh.create_empty(LOAD_LOG, _LOAD_LOG_SCHEMA)
     wh.create_empty(QUARANTINE, _QUARANTINE_SCHEMA)
+    # A warehouse made by an earlier version lacks the newer bookkeeping columns.
+    present = wh.table(LOAD_LOG).columns
+    wh.add_columns(LOAD_LOG, {c: t for c, t in _LOAD_LOG_SCHEMA.items() if c not in present})
 
 
 def ingest(
@@ -170,7 +186,7 @@ def _outcome_text(results: list[LoadResult]) -> str:
     for r in results:
         where = f"{r.source} ({r.table}, {r.file})"
         if r.status == "loaded":
-            what = f"loaded: {r.read:,} read = {r.loaded:,} loaded + {r.quarantined:,} quarantined"
+            what = f"loaded: {_contract(r)}"
         elif r.status == "unchanged":
             what = "unchanged since its last load, skipped"
         else:
@@ -209,27 +225,33 @@ def load_source(wh: Warehouse, source: SourceSettings, root: Path, *,
         mapping = resolve_columns(source, canon, staged.columns)
         checked = wh.materialize(checked_name, checked_rows(wh, raw, source, canon, mapping, inferred=inferred,
                                                             future_tolerance_days=future_tolerance_days))
-        # One pass counts the rows per reason and, for the good ones, the lines kept apart.
+        # One pass counts the rows per reason and change and, for the good ones, the lines kept apart.
         counts = wh.execute(
-            checked.group_by(reason=checked._reason).aggregate(n=checked.count(), **_kept_apart(checked, canon.name)),
+            checked.group_by(reason=checked._reason, change=checked._change)
+            .aggregate(n=checked.count(), **_kept_apart(checked, canon.name)),
             what=f"count {source.name}",
         )
         reasons = {r: int(n) for r, n in zip(counts.reason, counts.n, strict=True) if isinstance(r, str)}
         for rej in staged.rejects:
             reasons[rej.reason] = reasons.get(rej.reason, 0) + 1
-        loaded = int(counts.loc[counts.reason.isna(), "n"].sum())
+        good = counts.loc[counts.reason.isna()]
+        by_change = {c: int(n) for c, n in zip(good.change, good.n, strict=True)}
+        unchanged = by_change.get("unchanged", 0)
         quarantined = sum(reasons.values())
-        good_counts = counts.loc[counts.reason.isna()].drop(columns=["reason", "n"]).sum()
+        accounted = sum(by_change.values()) + quarantined
+        read = _records_in(source, path, accounted)
+        good_counts = good.drop(columns=["reason", "change", "n"]).sum()
         kept_apart = {k: int(v) for k, v in good_counts.items() if v}
 
         with wh.transaction():
             _add_derived_columns(wh, canon.name, checked, source)
-            target = wh.table(canon.name)
-            good = checked.filter(checked._reason.isnull())
-            wh.insert(canon.name, good.select(*[_col(good, c, target) for c in target.columns]))
-            infer_masters(wh, canon, good, inferred)
-
             load_id = _next_load_id(wh)
+            at = datetime.now(UTC).replace(tzinfo=None)
+            changes = apply_changes(wh, source, checked, provided_columns(source, canon, mapping),
+                                    load_id=load_id, at=at, source_loads=_loads_of(wh, source.name))
+            good_rows = checked.filter(checked._reason.isnull() & (checked._change == "insert"))
+            infer_masters(wh, canon, good_rows, inferred)
+
             bad = checked.filter(checked._reason.notnull())
             bad = bad.join(raw.drop(LINE), bad[REC] == raw[REC])
             record = ibis.struct({c: raw[c].cast("string") for c in staged.columns}).cast("json").cast("string")
@@ -240,23 +262,56 @@ def load_source(wh: Warehouse, source: SourceSettings, root: Path, *,
             ))
             if staged.rejects:
                 wh.insert(QUARANTINE, _rejects_frame(staged.rejects, load_id, source, canon.name))
+            loaded = changes.inserted + changes.updated
             result = LoadResult(
-                source.name, canon.name, source.location(), loaded + quarantined, loaded, quarantined,
+                source.name, canon.name, source.location(), read, loaded, quarantined,
                 seconds=round(time.perf_counter() - started, 3), reasons=dict(sorted(reasons.items())),
-                kept_apart=kept_apart,
+                kept_apart=kept_apart, inserted=changes.inserted, updated=changes.updated, unchanged=unchanged,
+                removed=changes.removed,
             )
             wh.insert(LOAD_LOG, pa.Table.from_pylist([{
                 "load_id": load_id, "source": source.name, "table_name": canon.name, "file": source.location(),
-                "fingerprint": fingerprint or "", "read": result.read, "loaded": loaded,
-                "quarantined": quarantined, "started": datetime.now(UTC).replace(tzinfo=None),
-                "seconds": result.seconds,
-            }], schema=_LOAD_LOG_SCHEMA.to_pyarrow()))
+                "fingerprint": fingerprint or "", "read": read, "loaded": loaded,
+                "quarantined": quarantined, "started": at, "seconds": result.seconds,
+                "inserted": changes.inserted, "updated": changes.updated, "unchanged": unchanged,
+                "removed": changes.removed,
+            }], schema=_LOAD_LOG_SCHEMA.to_pyarrow()).select(wh.table(LOAD_LOG).columns))
         return result
     finally:
         # Also after a failure: on Spark the scratch tables are real tables and would linger.
-        for scratch in (checked_name, f"_typed_{source.name}", stage_name):
+        for scratch in (checked_name, f"_typed_{source.name}", stage_name, f"_merged_{source.name}",
+                        f"_gone_{source.name}", f"_removed_{source.name}"):
             with contextlib.suppress(Exception):
                 wh.drop(scratch)
+
+
+def _records_in(source: SourceSettings, path: Path | None, accounted: int) -> int:
+    """The file's record count, counted apart from the reader; a SourceError when they disagree."""
+    counted = count_records(source, path)
+    if counted is None or counted == accounted:
+        return accounted
+    raise SourceError(
+        f"Source {source.name!r} ({source.location()}): the file holds {counted:,} records but the reader "
+        f"accounted for {accounted:,} (loaded, unchanged or quarantined), so "
+        f"{abs(counted - accounted):,} would be {'lost' if counted > accounted else 'invented'}; nothing was "
+        "loaded. This is a crmine bug or a file whose quoting the two counts read differently: check for an "
+        "unclosed double quote, and please report it."
+    )
+
+
+def _contract(r: LoadResult) -> str:
+    """``read = inserted + updated + unchanged + quarantined`` in words (updated and unchanged when not 0)."""
+    parts = [(r.inserted, "inserted"), (r.updated, "updated"), (r.unchanged, "unchanged"),
+             (r.quarantined, "quarantined")]
+    shown = [f"{n:,} {what}" for n, what in parts if n or what in ("inserted", "quarantined")]
+    text = f"{r.read:,} read = {' + '.join(shown)}"
+    return text + (f"; {r.removed:,} removed (no longer in the snapshot)" if r.removed else "")
+
+
+def _loads_of(wh: Warehouse, source: str) -> list[int]:
+    log = wh.table(LOAD_LOG)
+    ids = wh.execute(log.filter(log.source == source).load_id, what="read load_log")
+    return sorted(int(i) for i in ids)
 
 
 def _kept_apart(checked: ibis.Table, table: str) -> dict[str, ibis.Value]:
@@ -270,15 +325,11 @@ def _kept_apart(checked: ibis.Table, table: str) -> dict[str, ibis.Value]:
     }
 
 
-def _col(t: ibis.Table, name: str, target: ibis.Table) -> ibis.Value:
-    dtype = target.schema()[name]
-    return (t[name] if name in t.columns else ibis.null()).cast(dtype).name(name)
-
-
 def _add_derived_columns(wh: Warehouse, table: str, checked: ibis.Table, source: SourceSettings) -> None:
     """A derived column that is not canonical becomes a new column of the table (null for old rows)."""
-    existing = wh.table(table).columns
-    wh.add_columns(table, {n: checked.schema()[n] for n in source.derive if n not in existing})
+    for name in (table, history_name(table)):
+        existing = wh.table(name).columns
+        wh.add_columns(name, {n: checked.schema()[n] for n in source.derive if n not in existing})
 
 
 def _rejects_frame(rejects: tuple[Reject, ...], load_id: int, source: SourceSettings, table: str) -> pa.Table:

@@ -382,7 +382,9 @@ def _csv_records(source: SourceSettings, path: Path, rejects: list[Reject]) -> I
                                   "".join(record_text).rstrip("\r\n")))
             continue
         if not fields:
-            continue
+            if len(header) != 1:
+                continue
+            fields = [""]  # in a one-column file a blank line is an empty value (as DuckDB reads it)
         if len(fields) != len(header):
             kind = "TOO MANY COLUMNS" if len(fields) > len(header) else "MISSING COLUMNS"
             rejects.append(Reject(start, "malformed_row", _REJECT_DETAIL[kind], source.delimiter.join(fields)))

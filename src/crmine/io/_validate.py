@@ -24,14 +24,15 @@ from crmine.settings import FUTURE_TOLERANCE_DAYS, SourceSettings
 from crmine.warehouse import Warehouse
 from crmine.warehouse._engines import parse_timestamp, strip
 
-__all__ = ["REASONS", "checked_rows", "resolve_columns"]
+__all__ = ["REASONS", "checked_rows", "provided_columns", "resolve_columns"]
 
 REASONS = {
     "missing_required": "a required value is empty",
     "bad_type": "the value cannot be read as the column's type",
     "out_of_range": "the value is outside the allowed range",
     "unknown_reference": "the value refers to a key that does not exist",
-    "duplicate_key": "the key was already loaded, or repeats an earlier row of the file",
+    "duplicate_key": "the key repeats an earlier row of the file",
+    "superseded": "a later version of the row (by the source's version column) is already loaded",
     "malformed_row": "the record cannot be split into fields",
     "derive_failed": "a derived column could not be computed",
     "repeated_header": "the line repeats the header (files joined end to end)",
@@ -241,29 +242,60 @@ def checked_rows(
         return ibis.cases(*[(typed[r[0]].fill_null(False), i) for i, r in enumerate(rules)],
                           else_=ibis.null().cast("int16"))
 
-    # Duplicate keys: a key already in the warehouse, or a repeat of an earlier valid row of this
-    # source. Only valid rows compete for a key, so a bad row never shadows a good one.
+    # Keys: a repeat of an earlier valid row of this file is a duplicate (which one is meant is
+    # unknowable); only valid rows compete for a key, so a bad row never shadows a good one. A key
+    # already in the warehouse is a change: the row updates the stored one, or leaves it alone when
+    # it is the same, or is quarantined as superseded when its version is older.
     # Computed once: the typing and every rule so far; what follows reads this table twice.
     typed = wh.materialize(f"_typed_{source.name}", typed.mutate(_pre=first_broken(rules)))
-    key = list(canon.key)
+    key = list(source.row_key)
     keyname = ",".join(key)
     valid = typed.filter(typed._pre.isnull())
     first = valid.group_by(*[valid[k].name(f"_f_{k}") for k in key]).aggregate(_first=valid[REC].min())
-    typed = typed.left_join(first, [typed[k] == first[f"_f_{k}"] for k in key])
+    typed = typed.left_join(first, [typed[k].identical_to(first[f"_f_{k}"]) for k in key])
     typed = typed.mutate(_key_repeat=typed._pre.isnull() & (typed[REC] != typed._first)).drop(
         "_first", *[f"_f_{k}" for k in key])
     rules.append(("_key_repeat", "duplicate_key", keyname, "key repeats an earlier row"))
-    if wh.count(canon.name) > 0:  # on a first load there is nothing to collide with
+    keep = [*canon.column_names, *[n for n in source.derive if n not in canon.column_names]]
+    change = ibis.literal("insert")
+    if wh.count(canon.name) > 0:  # on a first load there is nothing to compare with
         target = wh.table(canon.name)
-        existing = target.select(**{f"_k_{k}": target[k] for k in key}).distinct()
-        typed = typed.left_join(existing, [typed[k] == existing[f"_k_{k}"] for k in key])
-        typed = typed.mutate(_key_exists=typed[f"_k_{key[0]}"].notnull()).drop(*[f"_k_{k}" for k in key])
-        rules.insert(len(rules) - 1, ("_key_exists", "duplicate_key", keyname, "key already loaded"))
+        compared = [c for c in provided_columns(source, canon, mapping) if c in target.columns]
+        stored = target.select(_k_found=ibis.literal(True), **{f"_k_{k}": target[k] for k in key},
+                               **{f"_s_{c}": target[c] for c in compared if c not in key})
+        typed = typed.left_join(stored, [typed[k].identical_to(stored[f"_k_{k}"]) for k in key])
+        same = ibis.and_(*[typed[c].identical_to(typed[f"_s_{c}"].cast(typed[c].type()))
+                           for c in compared if c not in key])
+        found = typed._k_found.fill_null(False)
+        change = ibis.cases((~found, "insert"), (same, "unchanged"), else_="update")
+        if source.version is not None and source.version not in key:
+            v = source.version
+            older = found & (typed[v] < typed[f"_s_{v}"].cast(typed[v].type())).fill_null(False)
+            typed = typed.mutate(_superseded=older)
+            rules.insert(len(rules) - 1, ("_superseded", "superseded", v,
+                                          f"a later row (by {v}) with this {keyname} is already loaded"))
+        typed = typed.mutate(_change=change).drop("_k_found", *[c for c in typed.columns
+                                                               if c.startswith(("_k_", "_s_"))])
+        change = typed._change
 
     rule = first_broken(rules)
-    keep = [*canon.column_names, *[n for n in source.derive if n not in canon.column_names]]
 
     def lookup(i: int) -> ir.StringValue:
         return rule.cases(*[(j, r[i]) for j, r in enumerate(rules)], else_=ibis.null().cast("string"))
 
-    return typed.select(*keep, LINE, REC, _reason=lookup(1), _column=lookup(2), _detail=lookup(3))
+    return typed.select(*keep, LINE, REC, _reason=lookup(1), _column=lookup(2), _detail=lookup(3),
+                        _change=ibis.ifelse(rule.isnull(), change, ibis.null().cast("string")))
+
+
+def provided_columns(source: SourceSettings, canon: Table, mapping: dict[str, str | None]) -> list[str]:
+    """The columns whose values come from ``source`` (or from crmine's own rules for its rows).
+
+    The others are null in its rows; a reload neither compares nor overwrites them, so that two
+    sources that fill different columns of one table do not erase each other's values.
+    """
+    made = {"order_id", "line_no", "is_return", "non_product"} if canon.name == "transactions" else set()
+    if source.source_system:
+        made.add("source_system")
+    names = [c for c in canon.column_names if mapping.get(c) is not None or c in source.derive or c in made]
+    return [*names, *[n for n in source.derive if n not in canon.column_names]]
+

@@ -71,6 +71,21 @@ DERIVED: tuple[DerivedTable, ...] = (
                  customer_column=None),
 )
 
+def _histories() -> tuple[DerivedTable, ...]:
+    """Each canonical table's history: every version of its rows, with when it was valid."""
+    from crmine.schema import TABLES
+
+    personal = {"customers", "interactions", "feedback"}  # names, contact details, free text
+    return tuple(
+        DerivedTable(f"{t.name}_history", "ingest", (*t.key, "valid_from"),
+                     f"Every version of the rows of {t.name}, with valid_from / valid_to, load_id and change.",
+                     customer_column="customer_id" if "customer_id" in t.column_names else None,
+                     personal=t.name in personal)
+        for t in TABLES.values()
+    )
+
+
+DERIVED = DERIVED[:2] + _histories() + DERIVED[2:]
 _BY_NAME = {t.name: t for t in DERIVED}
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +140,50 @@ class Warehouse:
             self.con.drop_table(name)
             self.con.rename_table(f"_{name}_widened", name)
 
+    def delete(self, name: str, keys: ibis.Table, key: Sequence[str]) -> None:
+        """Remove the rows of table ``name`` whose ``key`` columns match a row of ``keys``.
+
+        Keys match when equal or both null. On DuckDB one DELETE inside the caller's transaction
+        (or its own); on Spark, which cannot delete from a plain table, the kept rows are written
+        to a staging table that then takes the name.
+        """
+        self.upsert(name, None, key, keys=keys)
+
+    def upsert(self, name: str, rows: ibis.Table | pd.DataFrame | pa.Table | None, key: Sequence[str], *,
+               keys: ibis.Table | None = None) -> None:
+        """Replace the rows of ``name`` that share a ``key`` with ``rows``, and add the new ones.
+
+        ``keys`` (default: the keys of ``rows``) are the keys whose stored rows go; ``rows`` may be
+        None to delete only. Everything happens together: one transaction on DuckDB, a staging
+        table and a swap on Spark, so a failure leaves the table as it was.
+        """
+        if rows is not None and not isinstance(rows, ibis.Expr):
+            rows = self.frame(rows)
+        gone = (keys if keys is not None else rows).select(*key)
+        columns = self.table(name).columns
+        with self._wrapped(None, f"update {name}"):
+            if self.engine == "duckdb":
+                # Both computed before the delete: ``rows`` may read the very rows it replaces.
+                scratch, fresh = f"_{name}_keys", f"_{name}_rows"
+                self.con.create_table(scratch, gone.distinct(), temp=True, overwrite=True)
+                if rows is not None:
+                    self.con.create_table(fresh, rows.select(*columns), temp=True, overwrite=True)
+                match = " AND ".join(f"t.{_quoted(k)} IS NOT DISTINCT FROM k.{_quoted(k)}" for k in key)
+                with self.transaction():
+                    self.con.con.execute(f"DELETE FROM {_quoted(name)} t WHERE EXISTS "
+                                         f"(SELECT 1 FROM {_quoted(scratch)} k WHERE {match})")
+                    if rows is not None:
+                        self.con.insert(name, self.con.table(fresh))
+                for t in (scratch, fresh):
+                    with contextlib.suppress(Exception):
+                        self.con.drop_table(t)
+                return
+            table = self.table(name)
+            kept = table.anti_join(gone, [table[k].identical_to(gone[k]) for k in key])
+            if rows is not None:
+                kept = kept.union(rows.select(*[rows[c].cast(table[c].type()) for c in columns]))
+        self.write(name, kept)
+
     def create_empty(self, name: str, schema: ibis.Schema) -> None:
         """Create table ``name`` with ``schema`` unless it already exists."""
         if not self.has_table(name):
@@ -193,6 +237,11 @@ class Warehouse:
                 with contextlib.suppress(Exception):
                     sql = f"\nSQL:\n{ibis.to_sql(expr, dialect=self.con.name)}"
             raise EngineError(f"{self.engine} failed to {what}: {type(e).__name__}: {e}{sql}") from e
+
+
+def _quoted(name: str) -> str:
+    """A SQL identifier, quoted (any text may be a column name)."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def connect(path: str | os.PathLike | None = None, *, engine: str = "duckdb") -> Warehouse:
