@@ -1,4 +1,5 @@
-"""Days: the one way crmine reads a user's date and finds a warehouse's 'today'."""
+"""Days: the one way crmine reads a user's date, finds a warehouse's 'today', and decides what was
+known on a day (the point-in-time rule every as-of reader shares)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,14 @@ import warnings
 from typing import Any
 
 import ibis
+import ibis.expr.types as ir
 import pandas as pd
 
 from crmine.errors import SettingsError, WorkspaceError
 from crmine.schema import EARLIEST
 from crmine.settings import FUTURE_TOLERANCE_DAYS
 
-__all__ = ["as_of_day", "last_day", "parse_day"]
+__all__ = ["after_day", "as_of_day", "end_of_day", "known_at", "last_day", "parse_day"]
 
 
 def parse_day(value: Any, what: str = "as_of") -> pd.Timestamp:
@@ -64,3 +66,66 @@ def _tomorrow() -> pd.Timestamp:
 def as_of_day(wh, as_of: Any, *, tx: ibis.Table | None = None) -> pd.Timestamp:
     """``as_of`` as a day, or the last transaction day when it is None."""
     return last_day(wh, tx) if as_of is None else parse_day(as_of)
+
+
+# ---- the point-in-time rule -------------------------------------------------------------------------
+# An event counts as of day D when its time is before the end of D: a day's events count through its
+# last second, whatever their time of day (comparing with D itself, at midnight, would drop them). An
+# event without a time is never known at a point: it could have happened after D, so counting it would
+# let the future leak into a table "as of" the past. Every reader that asks "what was known on D"
+# (the customer table, loyalty, CLV summaries, training labels) filters with known_at; every window
+# that starts after D (churn, responses, holdout) starts at end_of_day(D), with after_day.
+
+
+def end_of_day(day: Any) -> pd.Timestamp:
+    """The end of ``day``: midnight that starts the next day, the first instant not in ``day``.
+
+    >>> end_of_day("2024-02-15")
+    Timestamp('2024-02-16 00:00:00')
+    """
+    return parse_day(day) + pd.Timedelta(days=1)
+
+
+def _boundary(value: ir.Value, day: Any) -> ir.Value:
+    """end_of_day(day) as a literal comparable with ``value`` (a date or a timestamp column)."""
+    end = end_of_day(day)
+    if value.type().is_date():
+        return ibis.date(end.strftime("%Y-%m-%d"))
+    return ibis.literal(end.to_pydatetime(), "timestamp")
+
+
+def known_at(ts: ir.Value, day: Any) -> ir.BooleanValue:
+    """True where an event at ``ts`` is known as of ``day``: it has a time, before the end of ``day``.
+
+    Parameters
+    ----------
+    ts
+        A timestamp (or date) column.
+    day
+        The as-of day; any time of day is dropped.
+
+    Returns
+    -------
+    ibis.expr.types.BooleanValue
+        ``ts.notnull() & (ts < end_of_day(day))``: never null, so it filters and counts alike.
+    """
+    return ts.notnull() & (ts < _boundary(ts, day))
+
+
+def after_day(ts: ir.Value, day: Any) -> ir.BooleanValue:
+    """True where an event at ``ts`` happened after ``day`` (from its end on); null times are not after.
+
+    Parameters
+    ----------
+    ts
+        A timestamp (or date) column.
+    day
+        The last day of the past; a window of labels or a holdout starts when it ends.
+
+    Returns
+    -------
+    ibis.expr.types.BooleanValue
+        ``ts.notnull() & (ts >= end_of_day(day))``; ``after_day(ts, a) & known_at(ts, b)`` is the
+        window (a, b] in whole days.
+    """
+    return ts.notnull() & (ts >= _boundary(ts, day))

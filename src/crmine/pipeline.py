@@ -27,6 +27,7 @@ import pandas as pd
 
 from crmine import _atomic
 from crmine._customers import resolved
+from crmine._dates import after_day, known_at
 from crmine._progress import Progress
 from crmine.errors import CrmineError, WorkspaceError
 from crmine.io import LOAD_LOG, QUARANTINE
@@ -186,11 +187,10 @@ class Inputs:
         if key not in self._memo:
             _, last = self.purchase_days()
             cutoff = last - pd.Timedelta(days=horizon_days)
-            # Days end at midnight: "by the cutoff" means before the day after it (as ws.models does).
-            after_cutoff = ibis.literal((cutoff + pd.Timedelta(days=1)).to_pydatetime(), "timestamp")
+            # The point-in-time rule (crmine._dates.known_at), as ws.models trains: by the end of the cutoff day.
             buys = self._buys()
-            before = buys.filter(buys.ts < after_cutoff).select("customer_id").distinct()
-            again = buys.filter(buys.ts >= after_cutoff).select(_again="customer_id").distinct()
+            before = buys.filter(known_at(buys.ts, cutoff)).select("customer_id").distinct()
+            again = buys.filter(after_day(buys.ts, cutoff)).select(_again="customer_id").distinct()
             j = before.left_join(again, before.customer_id == again._again)
             row = self._wh.execute(j.aggregate(n=j.count(), stayed=j._again.count()), what="churn sides").iloc[0]
             self._memo[key] = (cutoff, int(row["n"]), int(row["stayed"]))

@@ -15,11 +15,13 @@ Customers are then grouped by their *pattern*: the set of behaviours they showed
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 
 from crmine._customers import resolved
+from crmine._dates import known_at, parse_day
 from crmine._expression import compile_expression
 from crmine.errors import ExpressionError, SettingsError
 from crmine.warehouse import Warehouse
@@ -29,10 +31,10 @@ __all__ = ["GROUP_PROFILE_COLUMNS", "behaviour_counts", "behaviour_groups", "gro
 GROUP_PROFILE_COLUMNS = ("orders", "spend", "avg_order_value", "recency_days", "age", "income")
 
 
-def _lines(wh: Warehouse, cutoff: ir.Value) -> ir.Table:
+def _lines(wh: Warehouse, as_of: Any) -> ir.Table:
     tx = resolved(wh, "transactions")
     # Reactions are about goods: returns and non-product lines (postage, fees) are left out.
-    tx = tx.filter((tx.ts < cutoff) & ~tx.is_return.fill_null(False) & ~tx.non_product.fill_null(False))
+    tx = tx.filter(known_at(tx.ts, as_of) & ~tx.is_return.fill_null(False) & ~tx.non_product.fill_null(False))
     p = wh.table("products").select(
         _pid="product_id", category="category", subcategory="subcategory", brand="brand",
         list_price="list_price", unit_cost="unit_cost",
@@ -40,14 +42,15 @@ def _lines(wh: Warehouse, cutoff: ir.Value) -> ir.Table:
     return tx.left_join(p, tx.product_id == p._pid).drop("_pid")
 
 
-def behaviour_counts(wh: Warehouse, behaviours: Mapping[str, str], /, *, cutoff: ir.Value) -> ir.Table:
-    """One row per buying customer, one column per behaviour: how many lines showed it."""
+def behaviour_counts(wh: Warehouse, behaviours: Mapping[str, str], /, *, as_of: Any) -> ir.Table:
+    """One row per buying customer, one column per behaviour: how many of its lines known as of
+    the ``as_of`` day (:func:`crmine._dates.known_at`) showed it."""
     if not behaviours:
         raise SettingsError(
             "No reaction behaviours are defined. Add them to crmine.toml, e.g.\n"
             "[analysis.behaviours]\nwomenswear_catalog = \"category == 'women' and channel == 'catalog'\""
         )
-    lines = _lines(wh, cutoff)
+    lines = _lines(wh, parse_day(as_of))
     counts = {}
     for name, text in behaviours.items():
         if not isinstance(text, str):

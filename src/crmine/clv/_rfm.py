@@ -5,7 +5,7 @@ numbers): times are floored to days and several transactions on one day are one 
 ``frequency`` counts purchase days after the first; ``recency`` is the time from the first to the
 last purchase day and ``T`` from the first purchase day to ``observation_end`` (both in
 ``time_unit``); ``observation_end`` is the last day of the calibration period and its transactions
-count. ``monetary`` is the mean of the per-day totals of the repeat purchases (0 without one).
+count (the point-in-time rule of :func:`crmine._dates.known_at`: a time before the end of that day). ``monetary`` is the mean of the per-day totals of the repeat purchases (0 without one).
 With ``holdout_end``, the days in (observation_end, holdout_end] give ``frequency_holdout``,
 ``monetary_holdout`` (mean per-day total, 0 without one) and ``duration_holdout``.
 """
@@ -18,7 +18,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from crmine._dates import parse_day
+from crmine._dates import after_day, known_at, parse_day
 from crmine.errors import SchemaError, SettingsError
 from crmine.schema import require_columns
 
@@ -136,7 +136,7 @@ def rfm_summary(
     d_amount = np.bincount(inverse, weights=amount.to_numpy()) if amount is not None else None
 
     obs_day = int(np.datetime64(obs.date(), "D").astype(np.int64))
-    cal = d_day <= obs_day
+    cal = d_day <= obs_day  # the point-in-time rule of crmine._dates.known_at, in whole days
     if not cal.any():
         raise SchemaError(
             f"rfm_summary: no transaction falls on or before observation_end {obs.date()}."
@@ -211,20 +211,20 @@ def rfm_summary_expr(
         hint="Pass the column names with customer_id_col=, datetime_col= and monetary_col=.",
     )
     col = transactions[datetime_col]
-    if col.type().is_date():
-        day = col
-    elif col.type().is_timestamp():
-        day = col.date()
-    else:
-        day = col.cast("timestamp").date()
+    if not (col.type().is_date() or col.type().is_timestamp()):
+        col = col.cast("timestamp")
     base = transactions.select(
         cid=transactions[customer_id_col],
-        day=day,
+        ts=col,
+        day=col if col.type().is_date() else col.date(),
         amount=(transactions[monetary_col].cast("float64") if monetary_col else ibis.literal(0.0)),
     )
-    daily = base.group_by(["cid", "day"]).aggregate(amount=base.amount.sum())
+
+    def daily(rows: ibis.Table) -> ibis.Table:
+        return rows.group_by(["cid", "day"]).aggregate(amount=rows.amount.sum())
+
     obs_lit = ibis.date(obs.strftime("%Y-%m-%d"))
-    cal = daily.filter(daily.day <= obs_lit)
+    cal = daily(base.filter(known_at(base.ts, obs)))
     per = cal.group_by("cid").aggregate(
         first=cal.day.min(),
         last=cal.day.max(),
@@ -244,8 +244,7 @@ def rfm_summary_expr(
         cols["monetary"] = ibis.ifelse(reps > 0, (per.total - per.first_amount) / safe, 0.0)
     out = per.select(**cols)
     if hold is not None:
-        hold_lit = ibis.date(hold.strftime("%Y-%m-%d"))
-        h = daily.filter((daily.day > obs_lit) & (daily.day <= hold_lit))
+        h = daily(base.filter(after_day(base.ts, obs) & known_at(base.ts, hold)))
         hagg = h.group_by("cid").aggregate(n_h=h.day.count(), total_h=h.amount.sum())
         j = out.left_join(hagg, out.customer_id == hagg.cid)
         n_h = j.n_h.fill_null(0)

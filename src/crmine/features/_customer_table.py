@@ -1,8 +1,9 @@
 """The customer table ("customer 360"): one row per unified customer as of a date.
 
 Every measure is an Ibis expression over the canonical tables seen through identity resolution,
-and only events on or before the as-of day count, so a table built "as of" a past date is exactly
-what was knowable then. The same expressions run on DuckDB and Spark.
+and only events known as of the as-of day count (:func:`crmine._dates.known_at`: a time before the
+end of that day; an event without a time never counts), so a table built "as of" a past date is
+exactly what was knowable then. The same expressions run on DuckDB and Spark.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from crmine._customers import resolved
-from crmine._dates import as_of_day
+from crmine._dates import as_of_day, known_at
 from crmine._expression import compile_expression
 from crmine.clv._rfm import rfm_summary_expr
 from crmine.errors import ExpressionError
@@ -71,11 +72,10 @@ def customer_table(
     """
     as_of = as_of_day(wh, as_of)
     now = ibis.literal(as_of.to_pydatetime(), "timestamp")
-    cutoff = ibis.literal((as_of + pd.Timedelta(days=1)).to_pydatetime(), "timestamp")
 
-    people = _people(wh, now, cutoff)
+    people = _people(wh, now, as_of)
     tx = resolved(wh, "transactions")
-    tx = tx.filter(tx.ts < cutoff)
+    tx = tx.filter(known_at(tx.ts, as_of))
     lines = tx.mutate(is_return=tx.is_return.fill_null(False), discount=tx.discount.fill_null(0))
     buys = lines.filter(~lines.is_return)
 
@@ -85,8 +85,8 @@ def customer_table(
         _btyd(buys, as_of),
         _inter_purchase(buys),
         _shares(wh, buys),
-        _campaigns(wh, cutoff),
-        _service(wh, cutoff),
+        _campaigns(wh, as_of),
+        _service(wh, as_of),
     ):
         out = out.left_join(part, out.customer_id == part.customer_id).drop("customer_id_right")
 
@@ -111,10 +111,14 @@ def customer_table(
     return out
 
 
-def _people(wh: Warehouse, now: ir.Value, cutoff: ir.Value) -> ir.Table:
-    """One golden row per unified customer: the earliest dates, the most common text value."""
+def _people(wh: Warehouse, now: ir.Value, as_of: pd.Timestamp) -> ir.Table:
+    """One golden row per unified customer: the earliest dates, the most common text value.
+
+    A record that signed up after ``as_of`` is left out. A customer record is not an event: one
+    without a signup date is a customer on every day (its purchases and contacts are dated).
+    """
     c = resolved(wh, "customers")
-    c = c.filter(c.signup_date.isnull() | (c.signup_date < cutoff))
+    c = c.filter(c.signup_date.isnull() | known_at(c.signup_date, as_of))
     # max() is a deterministic pick among a unified customer's records; they rarely disagree.
     g = c.group_by("customer_id").aggregate(
         gender=c.gender.max(), birth_date=c.birth_date.min(), income=c.income.max(), region=c.region.max(),
@@ -184,11 +188,11 @@ def _shares(wh: Warehouse, buys: ir.Table) -> ir.Table:
     return agg.mutate(**{k: _ratio(agg[k].fill_null(0.0), agg._total) for k in measures if k != "_total"}).drop("_total")
 
 
-def _campaigns(wh: Warehouse, cutoff: ir.Value) -> ir.Table:
+def _campaigns(wh: Warehouse, as_of: pd.Timestamp) -> ir.Table:
     contacts = resolved(wh, "campaign_contacts")
-    contacts = contacts.filter((contacts.group == "treatment") & (contacts.ts.isnull() | (contacts.ts < cutoff)))
+    contacts = contacts.filter((contacts.group == "treatment") & known_at(contacts.ts, as_of))
     responses = resolved(wh, "campaign_responses")
-    responses = responses.filter(responses.ts.isnull() | (responses.ts < cutoff))
+    responses = responses.filter(known_at(responses.ts, as_of))
     # A response counts towards the rate when the customer was contacted by that campaign; control
     # group purchases are the baseline of lift, not responses to a contact.
     answered = responses.semi_join(
@@ -199,9 +203,9 @@ def _campaigns(wh: Warehouse, cutoff: ir.Value) -> ir.Table:
     return c.left_join(r, c.customer_id == r.customer_id).drop("customer_id_right")
 
 
-def _service(wh: Warehouse, cutoff: ir.Value) -> ir.Table:
+def _service(wh: Warehouse, as_of: pd.Timestamp) -> ir.Table:
     i = resolved(wh, "interactions")
-    i = i.filter(i.ts < cutoff)
+    i = i.filter(known_at(i.ts, as_of))
     return i.group_by("customer_id").aggregate(
         service_contacts=i.count(),
         resolution_rate=i.resolved.cast("float64").mean(),

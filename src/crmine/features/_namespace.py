@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
@@ -123,8 +122,7 @@ class CustomersNamespace:
         ``behaviour_groups`` (one row per customer with counts and pattern)."""
         table, day = self._table_as_of(as_of)
         defined = dict(self._analysis.get("behaviours", {}))
-        cutoff = ibis.literal((day + pd.Timedelta(days=1)).to_pydatetime(), "timestamp")
-        counts = behaviour_counts(self._wh, defined, cutoff=cutoff)
+        counts = behaviour_counts(self._wh, defined, as_of=day)
         grouped = behaviour_groups(counts, table, list(defined), min_count=min_count)
         self._wh.write("behaviour_groups", grouped)
         return self._wh.execute(group_profiles(self._wh.table("behaviour_groups")), what="behaviour groups")

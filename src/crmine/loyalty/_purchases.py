@@ -1,7 +1,8 @@
 """Purchases as of a day: the one definition of "no look-ahead" shared by loyalty and key customers.
 
 ``as_of`` is a day. Every event on that day counts and every event after it is ignored, so an
-analysis run "as of" a past day sees exactly what the warehouse held at the end of that day.
+analysis run "as of" a past day sees exactly what the warehouse held at the end of that day: the
+rule of :func:`crmine._dates.known_at`, shared with the customer table and CLV.
 Without ``as_of``, the day of the last transaction line (a return included) is used, as in
 :func:`crmine.features.customer_table`.
 """
@@ -14,7 +15,7 @@ import ibis
 import pandas as pd
 
 from crmine._customers import resolved
-from crmine._dates import as_of_day, parse_day
+from crmine._dates import as_of_day, known_at, parse_day
 from crmine.schema import require_columns
 from crmine.warehouse import Warehouse
 
@@ -27,8 +28,8 @@ def day_literal(day: pd.Timestamp) -> ibis.Expr:
 
 
 def upto(tx: ibis.Table, day: pd.Timestamp) -> ibis.Table:
-    """Rows of ``tx`` on or before ``day`` (the whole of that day counts)."""
-    return tx.filter(tx.ts.date() <= day_literal(day))
+    """Rows of ``tx`` known as of ``day``: timed before its end (the whole of that day counts)."""
+    return tx.filter(known_at(tx.ts, day))
 
 
 def not_return(tx: ibis.Table) -> ibis.Table:
