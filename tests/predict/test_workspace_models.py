@@ -171,6 +171,23 @@ def test_target_list_respects_consent_and_writes_an_audit_record(ws):
     assert exported.customer_id.tolist() == result.customers.customer_id.tolist()
 
 
+def test_consent_withdrawals_appended_to_the_source_keep_those_customers_off_the_next_list(ws):
+    listed = ws.models.target(purpose="marketing", channel="email", margin=50.0, top_n=50).customers
+    lineage = ws.identity.lineage()
+    records = lineage[lineage.unified_id.isin(listed.customer_id)]
+    path = ws.root / "sources" / "consents.csv"
+    when = (pd.Timestamp.now() - pd.Timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S")
+    withdrawn = records[records.source_system == "crm"].customer_id.head(20).tolist()
+    with path.open("a") as f:
+        f.writelines(f"{cid},marketing,email,false,{when}\n" for cid in withdrawn)
+    loaded = {r.source: r for r in ws.ingest.run()}["consents"]
+    assert loaded.inserted == len(withdrawn) == 20
+    gone = set(lineage.set_index("customer_id").unified_id.loc[withdrawn])
+    again = ws.models.target(purpose="marketing", channel="email", margin=50.0, top_n=50).customers
+    assert not gone & set(again.customer_id)
+    assert len(again) == 50  # the list is refilled from the next-best consented customers
+
+
 @pytest.mark.skipif(not TELCO.exists(), reason="the telco churn file is in the project's shared data only")
 def test_model_evaluate_fit_and_score_on_a_flat_file(tmp_path):
     runner = CliRunner()

@@ -384,6 +384,7 @@ class ModelsNamespace:
         return customer_table(self._wh)
 
     def _consent(self, purpose: str, channel: str) -> pd.DataFrame:
-        c = resolved(self._wh, "consents")
-        c = c.filter((c.purpose == purpose) & (c.channel == channel))
-        return self._wh.execute(c.select("customer_id", "granted"), what="read consents")
+        """The state of consent now (consents are a history: the latest row at or before now)."""
+        from crmine._consent import consent_at
+
+        return consent_at(self._wh, purpose, channel)
