@@ -8,7 +8,7 @@ features. It then scores the customer table as of ``as_of``.
 
 from __future__ import annotations
 
-import getpass
+import dataclasses
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +20,7 @@ import pandas as pd
 from crmine import _atomic
 from crmine._customers import resolved
 from crmine._dates import as_of_day, parse_day
+from crmine._export import AUDIT_TABLE, consent_at, export_customers  # noqa: F401 - AUDIT_TABLE was defined here
 from crmine._progress import Progress
 from crmine.errors import ModelMismatchError, SettingsError, WorkspaceError
 from crmine.features._customer_table import customer_table, slug
@@ -33,7 +34,6 @@ __all__ = ["ModelsNamespace", "churn_training_frame", "cross_sell_training_frame
 # Identifiers and dates are not features; the BTYD and recency columns describe the same past as
 # the rest and stay in.
 NOT_FEATURES = ("signup_date", "first_purchase", "last_purchase")
-AUDIT_TABLE = "export_audit"
 # Customer-table columns that record the purchase rhythm itself (when, how often, how much) or
 # grow with it (contacts follow activity). They predict churn best because they are its first
 # symptoms; a drivers analysis leaves them out so that what remains ranks the causes behind it.
@@ -272,10 +272,12 @@ class ModelsNamespace:
         - cross-sell: ``margin`` (required).
 
         ``contact_cost`` defaults to the campaign's ``cost_per_contact`` for response models and to
-        1.0 otherwise. Customers without consent for ``purpose`` by ``channel`` are never listed.
-        Records a row in ``export_audit`` (who, when, which file, what, how many, how many left out
-        for consent), then writes ``exports/targets-<date>-<time>-<microseconds>.csv``: every list
-        gets its own file.
+        1.0 otherwise. Customers without consent for ``purpose`` by ``channel`` at the moment of
+        export (the latest consent record at or before now; see :func:`crmine._export.consent_at`)
+        are never listed. Goes through :func:`crmine._export.export_customers`: records a row in
+        ``export_audit`` (who, when, which file, what, how many, how many left out for consent),
+        then writes ``exports/targets-<date>-<time>-<microseconds>.csv``: every list gets its own
+        file, named in the result's ``file``.
         """
         table = f"{name}_scores"
         if not self._wh.has_table(table):
@@ -285,36 +287,19 @@ class ModelsNamespace:
         value, cost, source = self._economics(name, margin, contact_cost)
         if name == "churn":
             value = value * retention_effect
-        consent = self._consent(purpose, channel)
+        # The list uses the consent state at the moment of export: a withdrawal dated before now
+        # keeps a customer off it, a grant dated later does not count yet.
+        stamp = datetime.now(UTC).replace(tzinfo=None)
+        consent = consent_at(self._wh, purpose, channel, stamp)
         result = target_list(scores, margin=value, contact_cost=cost, consent=consent, budget=budget,
                              top_n=top_n, min_profit=min_profit)
-        stamp = datetime.now(UTC).replace(tzinfo=None)
-        out = self._new_export(stamp)
-        audit = pd.DataFrame([{
-            "exported": stamp, "user": user or getpass.getuser(), "file": str(out.relative_to(self._root)),
-            "what": json.dumps({"list": name, "purpose": purpose, "channel": channel, "value": source,
-                                "contact_cost": cost, "budget": budget, "top_n": top_n}),
-            "rows": result.selected, "excluded_no_consent": result.excluded_no_consent,
-        }])
-        # The audit row comes first and names the file; the file then appears whole, under a name
-        # no other list has (never overwriting one, even if another process chose the same name).
-        if self._wh.has_table(AUDIT_TABLE):
-            self._wh.insert(AUDIT_TABLE, audit)
-        else:
-            self._wh.write(AUDIT_TABLE, audit)
-        with _atomic.creating(out) as tmp:
-            result.customers.to_csv(tmp, index=False)
-        return result
-
-    def _new_export(self, stamp: datetime) -> Path:
-        """``exports/targets-<date>-<time>-<microseconds>.csv``, with a counter if that name is taken."""
-        folder = self._root / "exports"
-        base = f"targets-{stamp:%Y%m%d-%H%M%S-%f}"
-        out, n = folder / f"{base}.csv", 1
-        while out.exists():
-            n += 1
-            out = folder / f"{base}-{n}.csv"
-        return out
+        what = {"list": name, "purpose": purpose, "channel": channel, "value": source, "contact_cost": cost,
+                "budget": budget, "top_n": top_n}
+        # The governed path checks consent again, records the audit row, then writes the file under
+        # a name no other list has (never overwriting one, even if another process chose the same name).
+        export = export_customers(self._wh, self._root, result.customers, kind="targets", what=what, user=user,
+                                  marketing=(purpose, channel), at=stamp, excluded=result.excluded_no_consent)
+        return dataclasses.replace(result, file=self._root / export.file)
 
     def _economics(self, name: str, margin: float | None,
                    contact_cost: float | None) -> tuple[float | pd.Series, float, str]:
@@ -382,9 +367,3 @@ class ModelsNamespace:
         if self._wh.has_table("customer_table"):
             return self._wh.table("customer_table")
         return customer_table(self._wh)
-
-    def _consent(self, purpose: str, channel: str) -> pd.DataFrame:
-        """The state of consent now (consents are a history: the latest row at or before now)."""
-        from crmine._consent import consent_at
-
-        return consent_at(self._wh, purpose, channel)

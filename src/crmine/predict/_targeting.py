@@ -2,14 +2,16 @@
 
 Expected profit of contacting a customer is ``probability * margin - contact_cost``. When a consent
 table is given, a customer is eligible only if they have at least one consent row and every one of
-their rows has ``granted`` true (a missing or false ``granted`` counts as refused); filter the
-consent table to the purpose and channel of the campaign before passing it. Without a consent
-table every customer is eligible, which is for simulations and tests, not for real contacts.
+their rows has ``granted`` true (a missing or false ``granted`` counts as refused). Pass the state
+of consent for the campaign's purpose and channel at the moment of export, one row per customer
+(:func:`crmine._export.consent_at`), not the raw history: a withdrawal is a later row. Without a
+consent table every customer is eligible, which is for simulations and tests, not for real contacts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -33,12 +35,15 @@ class TargetList:
         Rows in ``customers``.
     expected_profit
         Sum of the selected customers' expected profit.
+    file
+        The exported file, once the list has been exported (``ws.models.target``); else None.
     """
 
     customers: pd.DataFrame
     excluded_no_consent: int
     selected: int
     expected_profit: float
+    file: Path | None = None
 
 
 def target_list(
