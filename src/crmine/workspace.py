@@ -108,7 +108,7 @@ class Workspace:
         ``rfm``, ``rfm_transitions``, ``behaviours``."""
         from crmine.features._namespace import CustomersNamespace
 
-        return CustomersNamespace(self.warehouse, self.settings.analysis)
+        return CustomersNamespace(self.warehouse, self.settings.analysis, self.root)
 
     @cached_property
     def segments(self):

@@ -253,6 +253,9 @@ def test_lookalike_of_half_a_planted_segment_finds_the_other_half(ws, tmp_path):
     hit_rate = ranked.customer_id.isin(held_out).mean()
     print(f"\nlookalike: {hit_rate:.2f} of the top 200 are held-out members; base rate {base_rate:.2f}")
     assert hit_rate > 2 * base_rate
+    audit = ws.warehouse.execute(ws.warehouse.table("export_audit"))
+    last = audit[audit.kind == "lookalike"].iloc[-1]  # the list on stdout was an audited export
+    assert (last.file, last.rows) == ("<stdout>", 200)
     gold = CliRunner().invoke(app, ["lookalike", str(ws.root), "--gold", "--top-n", "20", "--json"])
     assert gold.exit_code == 0, gold.output
     assert len(json.loads(gold.stdout)) == 20

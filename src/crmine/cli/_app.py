@@ -238,12 +238,20 @@ def customers_build(directory: Dir, as_of: AsOf = None, as_json: AsJson = False)
 def query(
     directory: Dir,
     condition: Annotated[str, typer.Argument(help="e.g. \"age between 30 and 40 and income > 50000 and region in ('North','East')\"")] = "",
-    list_: Annotated[bool, typer.Option("--list", help="Print the qualified customers as CSV.")] = False,
+    list_: Annotated[bool, typer.Option("--list", help="List the qualified customers as CSV (stdout, or --out): "
+                                        "customer_id and the columns the condition uses, or --columns.")] = False,
+    columns: Annotated[str | None, typer.Option("--columns", help="With --list: the columns to list, e.g. spend,segment.")] = None,
+    personal: Annotated[bool, typer.Option("--personal", help="With --list: allow personal contact columns "
+                                           "(name, email, phone, address); the export is audited as personal.")] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="With --list: write the list to this new file.")] = None,
     by: Annotated[str | None, typer.Option("--by", help="Cross-tab by these columns, e.g. gender,education.")] = None,
     value: Annotated[str, typer.Option(help="The value averaged in a cross-tab.")] = "spend",
     as_json: AsJson = False,
 ) -> None:
-    """Count (or list, or cross-tabulate) the customers who meet a condition."""
+    """Count (or list, or cross-tabulate) the customers who meet a condition.
+
+    A list is an export: it is recorded in export_audit (who, when, the condition, how many) before
+    it is written, and holds customer ids and the asked-for columns only."""
     ws = crmine.open(directory)
     if by:
         table = ws.customers.crosstab(condition, by=[c.strip() for c in by.split(",")], value=value)
@@ -252,8 +260,16 @@ def query(
         else:
             _print_frame(table, title=f"Customers by {by}")
         return
+    from crmine.errors import SettingsError
+
+    if not list_ and (columns or personal or out):
+        raise SettingsError("--columns, --personal and --out go with --list.")
     if list_:
-        sys.stdout.write(ws.customers.list(condition).to_csv(index=False))
+        wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+        export = ws.customers.export(condition, columns=wanted, personal=personal,
+                                     out=sys.stdout if out is None else out)
+        if out is not None:
+            console.print(f"Listed {export.rows:,} customers in {out}; recorded in export_audit.")
         return
     n = ws.customers.count(condition)
     print(json.dumps({"count": n}) if as_json else f"{n:,} customers")
@@ -503,8 +519,13 @@ def lookalike(directory: Dir,
                   "--ids", help="Or: a CSV/Parquet file whose customer_id column lists the seed.")] = None,
               gold: Annotated[bool, typer.Option(
                   "--gold", help="Or: the gold list of key customers (top 20% by profit).")] = False,
-              top_n: Annotated[int, typer.Option("--top-n")] = 1000, as_json: AsJson = False) -> None:
-    """Rank the customers outside a seed group by their resemblance to it (table lookalike_scores)."""
+              top_n: Annotated[int, typer.Option("--top-n")] = 1000,
+              out: Annotated[Path | None, typer.Option("--out", help="Export the ranked list to this new CSV file.")] = None,
+              as_json: AsJson = False) -> None:
+    """Rank the customers outside a seed group by their resemblance to it (table lookalike_scores).
+
+    The ranked list leaves the warehouse only as an export (--out FILE, or --json on stdout),
+    recorded in export_audit before it is written."""
     from crmine.errors import SettingsError
     from crmine.schema import require_columns
 
@@ -518,12 +539,18 @@ def lookalike(directory: Dir,
     elif gold:
         seed = ws.segments.key_customers().gold["customer_id"].astype(str).tolist()
     scores = ws.models.lookalike(seed, top_n=top_n)
-    if as_json:
-        print(scores.to_json(orient="records"))
-    else:
+    if as_json or out is not None:
+        from crmine._export import export_customers
+
+        how = {"seed": seed if isinstance(seed, str) else f"{len(seed)} listed customers", "top_n": top_n,
+               "seed_auc": scores.attrs["seed_auc"]}
+        export_customers(ws.warehouse, ws.root, scores, kind="lookalike", what=how,
+                         out=sys.stdout if out is None else out, fmt="csv" if out is not None else "json")
+    if not as_json:
         console.print(f"{len(scores):,} lookalikes ranked (seed separability, cross-validated AUC "
-                      f"{scores.attrs['seed_auc']:.3f}); stored in lookalike_scores.")
-        _print_frame(scores.head(10), title="Closest to the seed")
+                      f"{scores.attrs['seed_auc']:.3f}); stored in lookalike_scores"
+                      + (f", exported to {out} (recorded in export_audit)." if out is not None else
+                         ". Export them with --out FILE or --json (recorded in export_audit)."))
 
 
 @app.command()
@@ -742,3 +769,8 @@ def main() -> None:
 def _fail(message: str) -> None:
     err.print(Text("error: ", style="red") + Text(message), soft_wrap=True)
     sys.exit(1)
+
+
+from crmine.cli._pricing import price_app  # noqa: E402 - it uses this module's consoles
+
+app.add_typer(price_app, name="price")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import ibis.expr.types as ir
@@ -42,9 +43,10 @@ class RfmResult:
 class CustomersNamespace:
     """Build the customer table; count, list and cross-tabulate customers; RFM; behaviours."""
 
-    def __init__(self, warehouse: Warehouse, analysis: Mapping[str, Any]) -> None:
+    def __init__(self, warehouse: Warehouse, analysis: Mapping[str, Any], root: Path | None = None) -> None:
         self._wh = warehouse
         self._analysis = analysis
+        self._root = Path(".") if root is None else Path(root)  # where exports/ lives
 
     # -- the table ------------------------------------------------------------------------------
     def build(self, *, as_of: Any = None) -> int:
@@ -92,6 +94,24 @@ class CustomersNamespace:
         t = select_customers(self.table(), condition)
         t = t.select(*(columns or t.columns))
         return self._wh.execute(t.order_by("customer_id"), what="list customers")
+
+    def export(self, condition: str | None = None, /, *, columns: Sequence[str] | None = None,
+               personal: bool = False, out: Any = None, user: str | None = None) -> Any:
+        """Export the customers who meet ``condition`` as an analysis list, the governed way.
+
+        The list holds customer_id and ``columns`` only (default: the columns the condition uses);
+        personal contact columns (name, email, phone, address) need ``personal=True``. An audit row
+        in ``export_audit`` records who, when, what and how many before the file appears; the file
+        (``out``; default a new one under ``exports/``; or a text stream) is written atomically and
+        never replaces another. Returns the :class:`crmine._export.Export`.
+        """
+        from crmine._export import customer_list, export_customers
+
+        frame = customer_list(self._wh, self.table(), condition, columns=columns, personal=personal)
+        what = {"condition": condition or "", "columns": [c for c in frame.columns if c != "customer_id"],
+                "as_of": str(self.as_of().date())}
+        return export_customers(self._wh, self._root, frame, kind="query", what=what, user=user,
+                                out=out, personal=personal)
 
     def crosstab(self, condition: str | None, /, *, by: Sequence[str], value: str = "spend") -> pd.DataFrame:
         """Counts and mean ``value`` for each combination of ``by``, among those meeting ``condition``."""
