@@ -107,7 +107,10 @@ def test_resolve_leaves_no_working_tables(hand_wh):
     before = tables()
     resolve(hand_wh)
     # Ibis registers written frames as in-memory views (ibis_pyarrow_memtable_*); those hold nothing on disk.
-    assert tables() == before | {"customer_lineage", "customer_lineage_history", "identity_changes"}
+    written = {"customer_lineage", "customer_lineage_history", "identity_changes", "identity_state", "identity_model"}
+    assert tables() == before | written
+    resolve(hand_wh)  # incremental: no delta table or Splink table is left behind either
+    assert tables() == before | written
 
 
 def test_resolve_logs_no_customer_values(hand_wh, caplog, capsys):

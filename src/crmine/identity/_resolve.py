@@ -13,7 +13,7 @@ import pandas as pd
 
 from crmine._progress import Progress
 from crmine.errors import SchemaError
-from crmine.identity import _splink
+from crmine.identity import _incremental, _splink
 from crmine.identity._idmap import CHANGE_COLUMNS, assign_stable_ids
 from crmine.identity._standardise import MATCH_COLUMNS, SOURCE_COLUMNS, standardise
 from crmine.schema import require_columns
@@ -60,6 +60,14 @@ class IdentityResult:
     note
         Why no pair of records was compared, when none could be (no identifying column holds
         values); empty when matching ran.
+    mode
+        ``"full"`` (trained and compared every record) or ``"incremental"`` (the saved model compared
+        only new, changed and re-opened records with everyone; see :mod:`crmine.identity._incremental`).
+    compared
+        Records scored against the others: all of them in a full resolution.
+    new_records, changed_records, removed_records
+        An incremental resolution's records new since the last one, with changed identifying values,
+        or gone; 0 in a full one.
     """
 
     records: int
@@ -72,6 +80,11 @@ class IdentityResult:
     trained: bool = False
     table: str = LINEAGE_TABLE
     note: str = ""
+    mode: str = "full"
+    compared: int = 0
+    new_records: int = 0
+    changed_records: int = 0
+    removed_records: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """The result as plain Python values (lists for tuples), ready for JSON."""
@@ -164,16 +177,15 @@ def _lineage(
     )
 
 
-def _write_stable(wh: Any, lineage: pd.DataFrame) -> None:
+def _write_stable(wh: Any, lineage: pd.DataFrame, previous: pd.DataFrame | None,
+                  extra: dict[str, pd.DataFrame] | None = None) -> None:
     """Write ``lineage`` with stable unified ids, and record what changed since the last resolution.
 
     ``lineage['unified_id']`` arrives as a cluster label; :func:`assign_stable_ids` turns it into
     the ids customers already had. The lineage, its history and the change log are written in one
-    transaction, so a crash leaves the previous resolution whole.
+    transaction, so a crash leaves the previous resolution whole; so are the ``extra`` tables (the
+    state an incremental resolution starts from).
     """
-    previous = (wh.execute(wh.table(LINEAGE_TABLE).select("customer_id", "source_system", "unified_id"),
-                           what="read the previous lineage")
-                if wh.has_table(LINEAGE_TABLE) else None)
     used = (set(wh.execute(wh.table(CHANGES_TABLE).old_id, what="read identity changes").dropna())
             if wh.has_table(CHANGES_TABLE) else set())
     ids, changes = assign_stable_ids(lineage.rename(columns={"unified_id": "cluster"}), previous, used=used)
@@ -183,6 +195,8 @@ def _write_stable(wh: Any, lineage: pd.DataFrame) -> None:
     with wh.transaction():
         wh.write(LINEAGE_TABLE, lineage.reset_index(drop=True))
         wh.write(HISTORY_TABLE, history)
+        for name, frame in (extra or {}).items():
+            wh.write(name, frame)
         if not changes.empty or not wh.has_table(CHANGES_TABLE):
             frame = changes.assign(at=now)[["at", *CHANGE_COLUMNS]].astype({"new_id": "string", "old_id": "string"})
             if wh.has_table(CHANGES_TABLE):
@@ -224,6 +238,7 @@ def resolve(
     threshold: float = DEFAULT_THRESHOLD,
     seed: int = 0,
     progress: Progress | None = None,
+    incremental: bool = True,
 ) -> IdentityResult:
     """Link the records in ``customers`` that belong to one person, and write ``customer_lineage``.
 
@@ -238,6 +253,11 @@ def resolve(
         Seed of the random sampling that estimates u; the same data and seed give the same result.
     progress
         Called as ``progress(step, done, total)`` before each step, for progress bars.
+    incremental
+        After an earlier resolution, compare only the new and changed records with everyone, with
+        the model that resolution trained (it falls back to a full resolution when the columns or
+        threshold differ or over a fifth of the records changed). False: always train and compare
+        all records again.
 
     Returns
     -------
@@ -308,23 +328,39 @@ def resolve(
     keep = ["unique_id", "source_system", *[c for c in std.columns if c in usable]]
     if "first_name" in usable and "full_name" in std.columns:
         keep.append("full_name")
-    run = None
+    previous = (wh.execute(wh.table(LINEAGE_TABLE), what="read the previous lineage")
+                if wh.has_table(LINEAGE_TABLE) else None)
+    run, plan, extra = None, None, {}
     try:
         if n >= 2 and not alone:
             with _splink.plain_codegen(wh):
                 wh.write(_INPUT_TABLE, std.select(*dict.fromkeys(keep)))
-            run = _splink.run_splink(
-                wh, _INPUT_TABLE, usable=usable, n_records=n, threshold=threshold,
-                seed=seed, step=step,
-            )  # fmt: skip
-            lineage = _lineage(
-                wh.table(_INPUT_TABLE), wh.con.table(run.clusters), wh.con.table(run.predictions)
-            )
+            inputs = wh.table(_INPUT_TABLE)
+            extra[_incremental.STATE_TABLE] = wh.execute(
+                _incremental.fingerprints(inputs, [c for c in inputs.columns if c != "unique_id"]),
+                what="fingerprint records")
+            if incremental:
+                plan = _incremental.plan(wh, extra[_incremental.STATE_TABLE], previous, usable=usable,
+                                         threshold=threshold)
+            if plan is not None:
+                done = _STEPS.index("predict")
+                step("predict")
+                lineage_frame = _incremental.relink(wh, _INPUT_TABLE, plan, previous, threshold=threshold)
+            else:
+                run = _splink.run_splink(
+                    wh, _INPUT_TABLE, usable=usable, n_records=n, threshold=threshold,
+                    seed=seed, step=step,
+                )  # fmt: skip
+                lineage = _lineage(inputs, wh.con.table(run.clusters), wh.con.table(run.predictions))
+                lineage_frame = wh.execute(lineage, what="read the clusters")
+                extra[_incremental.MODEL_TABLE] = _incremental.model_frame(run.model, usable, threshold)
         else:
-            lineage = _lineage(std.select("unique_id", "source_system"), None, None)
+            lineage_frame = wh.execute(_lineage(std.select("unique_id", "source_system"), None, None),
+                                       what="read the clusters")
         done = len(_STEPS) - 1
         step("write lineage")
-        _write_stable(wh, wh.execute(lineage, what="read the clusters"))
+        _write_stable(wh, lineage_frame, None if previous is None else previous[
+            ["customer_id", "source_system", "unified_id"]], extra)
     finally:
         if run is not None:
             _splink.cleanup(run)
@@ -357,4 +393,9 @@ def resolve(
         blocking_rules=run.blocking_rules if run is not None else (),
         trained=run.trained if run is not None else False,
         note=note,
+        mode="incremental" if plan is not None else "full",
+        compared=len(plan.compare) if plan is not None else records,
+        new_records=plan.new if plan is not None else 0,
+        changed_records=plan.changed if plan is not None else 0,
+        removed_records=plan.removed if plan is not None else 0,
     )
