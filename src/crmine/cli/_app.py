@@ -166,7 +166,9 @@ def identity(directory: Dir, as_json: AsJson = False) -> None:
 def _identity_line(result) -> str:
     d = result.to_dict()
     return (f"Identity: {d['records']:,} records -> {d['unified_customers']:,} customers "
-            f"({d['merged_records']:,} records merged into {d['clusters']:,} multi-record customers).")
+            f"({d['merged_records']:,} records merged into {d['clusters']:,} multi-record customers)"
+            + (f"; incremental: {d['compared']:,} new or changed records compared with everyone." if
+               d["mode"] == "incremental" else "."))
 
 
 clv_app = typer.Typer(help="Customer lifetime value: fit BTYD + Gamma-Gamma, score every customer.",
