@@ -47,6 +47,9 @@ class SourceSettings:
     url: str | None = None
     sql_table: str | None = None
     source_system: str | None = None
+    # Put before every customer_id of the source, so that two systems' overlapping raw ids stay
+    # two customers (set the same prefix on the sources whose rows refer to those customers).
+    id_prefix: str | None = None
     delimiter: str = ","
     encoding: str = "utf-8"
     columns: Mapping[str, str] = field(default_factory=dict)
@@ -206,7 +209,7 @@ class Settings:
         return frozenset(t for t in ("customers", "products") if t not in declared)
 
 
-_SOURCE_KEYS = {"table", "path", "format", "url", "sql_table", "source_system", "delimiter",
+_SOURCE_KEYS = {"table", "path", "format", "url", "sql_table", "source_system", "id_prefix", "delimiter",
                 "encoding", "columns", "formats", "derive", "sheet", "return_prefix", "non_product",
                 "key", "version", "mode"}
 MODES = ("incremental", "snapshot")
@@ -280,6 +283,9 @@ def _source(name: str, raw: Any, problems: list[str]) -> SourceSettings | None:
         return_prefix = None
     if (return_prefix or non_product) and table != "transactions":
         problems.append(f"{where}: return_prefix and non_product apply to transactions sources only.")
+    if raw.get("id_prefix") is not None and "customer_id" not in canon.column_names:
+        problems.append(f"{where}: id_prefix applies to sources of tables with a customer_id column; "
+                        f"{table} has none.")
     key, version, mode = _change_rules(raw, canon, derive, where, problems)
     return SourceSettings(
         name=name,
@@ -289,6 +295,7 @@ def _source(name: str, raw: Any, problems: list[str]) -> SourceSettings | None:
         url=url,
         sql_table=_typed(raw, "sql_table", str, where, problems),
         source_system=_typed(raw, "source_system", str, where, problems),
+        id_prefix=_typed(raw, "id_prefix", str, where, problems),
         delimiter=delimiter,
         encoding=_typed(raw, "encoding", str, where, problems, default="utf-8"),
         columns=MappingProxyType(columns),

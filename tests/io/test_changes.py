@@ -229,3 +229,45 @@ def test_kill_9_during_an_updating_load_leaves_the_warehouse_as_it_was(make_work
     r = ws.ingest.run()[0]  # and the load simply runs again
     assert (r.inserted, r.updated, r.unchanged) == (1, 1, 3)
     ws.close()
+
+
+TWO_SYSTEMS = TOML + """
+[sources.web]
+table = "customers"
+path = "sources/web.csv"
+source_system = "web"
+"""
+WEB = """customer_id,name,email,city
+C2,Zoe Park,zoe@example.net,Derby
+C9,Ian Holm,ian@example.net,Ripon
+"""
+
+
+def test_a_raw_id_of_another_source_system_never_updates_its_record(make_workspace):
+    root = make_workspace(TWO_SYSTEMS, {"customers.csv": CUSTOMERS, "web.csv": WEB})
+    ws = crmine.init(root)
+    crm, web = ws.ingest.run()
+    assert (web.read, web.inserted, web.updated, web.quarantined) == (2, 1, 0, 1)
+    q = ws.ingest.quarantine(source="web")
+    assert q[["line", "reason", "column"]].to_dict("records") == [
+        {"line": 2, "reason": "id_collision", "column": "customer_id"}]
+    assert "give one of the sources an id_prefix" in q.detail.iloc[0]
+    assert _customers(ws).set_index("customer_id").loc["C2", "name"] == "Bob Stone"  # crm's record intact
+
+
+def test_an_id_prefix_keeps_two_systems_raw_ids_apart(make_workspace):
+    toml = TWO_SYSTEMS + 'id_prefix = "web-"\n'
+    root = make_workspace(toml, {"customers.csv": CUSTOMERS, "web.csv": WEB})
+    ws = crmine.init(root)
+    _, web = ws.ingest.run()
+    assert (web.inserted, web.quarantined) == (2, 0)
+    people = _customers(ws).set_index("customer_id")
+    assert people.loc["C2", "name"] == "Bob Stone" and people.loc["web-C2", "name"] == "Zoe Park"
+    assert people.loc["web-C2", "source_system"] == "web"
+
+
+def test_an_id_prefix_on_a_table_without_customer_ids_is_refused(make_workspace):
+    toml = TOML + '[sources.cat]\ntable = "products"\npath = "sources/p.csv"\nid_prefix = "x-"\n'
+    with pytest.raises(SettingsError, match=r"id_prefix applies to sources of tables with a customer_id column; "
+                                            r"products has none"):
+        crmine.init(make_workspace(toml, {"customers.csv": CUSTOMERS, "p.csv": "product_id\nP1\n"}))

@@ -33,6 +33,7 @@ REASONS = {
     "unknown_reference": "the value refers to a key that does not exist",
     "duplicate_key": "the key repeats an earlier row of the file",
     "superseded": "a later version of the row (by the source's version column) is already loaded",
+    "id_collision": "the customer_id is already held by a record of another source system",
     "malformed_row": "the record cannot be split into fields",
     "derive_failed": "a derived column could not be computed",
     "repeated_header": "the line repeats the header (files joined end to end)",
@@ -166,6 +167,8 @@ def checked_rows(
                       _bad_type_detail(col, source.formats.get(col.name))))
     if source.source_system and mapping.get("source_system") is None and "source_system" in values:
         values["source_system"] = ibis.literal(source.source_system)
+    if source.id_prefix and "customer_id" in values:  # keeps two systems' raw ids apart
+        values["customer_id"] = ibis.literal(source.id_prefix) + values["customer_id"]
 
     flags["_header_again"] = _repeats_header(staged, mapping, wh.engine)
     header_rule = ("_header_again", "repeated_header", "", "the line repeats the header")
@@ -261,8 +264,11 @@ def checked_rows(
     if wh.count(canon.name) > 0:  # on a first load there is nothing to compare with
         target = wh.table(canon.name)
         compared = [c for c in provided_columns(source, canon, mapping) if c in target.columns]
+        # Source ids are unique per source system: a customer record never updates another system's.
+        guard = canon.name == "customers" and "source_system" in target.columns and "source_system" not in key
         stored = target.select(_k_found=ibis.literal(True), **{f"_k_{k}": target[k] for k in key},
-                               **{f"_s_{c}": target[c] for c in compared if c not in key})
+                               **{f"_s_{c}": target[c] for c in compared if c not in key},
+                               **({"_k_system": target.source_system} if guard else {}))
         typed = typed.left_join(stored, [typed[k].identical_to(stored[f"_k_{k}"]) for k in key])
         same = ibis.and_(*[typed[c].identical_to(typed[f"_s_{c}"].cast(typed[c].type()))
                            for c in compared if c not in key])
@@ -274,6 +280,12 @@ def checked_rows(
             typed = typed.mutate(_superseded=older)
             rules.insert(len(rules) - 1, ("_superseded", "superseded", v,
                                           f"a later row (by {v}) with this {keyname} is already loaded"))
+        if guard:
+            typed = typed.mutate(_collision=found & typed.source_system.notnull() & typed._k_system.notnull()
+                                 & (typed.source_system != typed._k_system))
+            rules.insert(len(rules) - 1, ("_collision", "id_collision", "customer_id",
+                                          "another source system's record holds this customer_id; give one of "
+                                          "the sources an id_prefix (e.g. id_prefix = \"web-\")"))
         typed = typed.mutate(_change=change).drop("_k_found", *[c for c in typed.columns
                                                                if c.startswith(("_k_", "_s_"))])
         change = typed._change
