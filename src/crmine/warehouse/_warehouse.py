@@ -82,8 +82,8 @@ class Warehouse:
 
         Never half a table: on DuckDB the replacement is one transaction (or part of the caller's),
         so readers and a process killed half-way see the old table or the new one. On Spark the rows
-        go to a staging table that then takes the name: a failure while they are written leaves the
-        old table; only the swap itself (a drop, then a rename) is two statements.
+        go to a staging table that then takes the name (:meth:`_swap`): a failure while they are
+        written leaves the old table, and a kill during the swap is repaired on the next connect.
         """
         with self._wrapped(obj if isinstance(obj, ibis.Expr) else None, f"write {name}"):
             if isinstance(obj, pd.DataFrame | pa.Table):
@@ -99,8 +99,44 @@ class Warehouse:
                 with contextlib.suppress(Exception):
                     self.drop(staging)
                 raise
-            self.drop(name)
-            self.con.rename_table(staging, name)
+            self._swap(staging, name)
+
+    # Spark has no transactions: a table is replaced by renaming. The old table is first renamed
+    # aside, so at every moment either ``name`` or ``_<name>_old`` holds a whole table.
+    def _swap(self, staging: str, name: str) -> None:
+        """Give the whole table ``staging`` the name ``name`` (Spark), keeping no half state."""
+        old = f"_{name}_old"
+        self.drop(old)
+        if self.has_table(name):
+            self.con.rename_table(name, old)
+        self.con.rename_table(staging, name)  # a kill just before this: see recover_swaps
+        self.drop(old)
+
+    def recover_swaps(self) -> list[str]:
+        """Finish or undo swaps a killed process left (Spark); returns the tables repaired.
+
+        ``_<name>_old`` without ``name``: the kill fell between the two renames of :meth:`_swap`, so
+        the staging table is whole and takes the name (or, if it is gone, the old table returns).
+        ``_<name>_old`` or ``_<name>_staging``/``_widened`` beside ``name``: leftovers, dropped.
+        """
+        if self.engine != "spark":
+            return []
+        tables = set(self.con.list_tables())
+        repaired = []
+        for t in sorted(tables):
+            if not (t.startswith("_") and t.endswith("_old")):
+                continue
+            name = t[1:-len("_old")]
+            if name not in tables:
+                spare = next((f"_{name}_{k}" for k in ("staging", "widened") if f"_{name}_{k}" in tables), None)
+                self.con.rename_table(spare or t, name)
+                repaired.append(name)
+            self.drop(t)
+        for t in sorted(tables):
+            for suffix in ("_staging", "_widened"):
+                if t.startswith("_") and t.endswith(suffix) and t[1:-len(suffix)] in tables:
+                    self.drop(t)
+        return repaired
 
     def materialize(self, name: str, expr: ibis.Table) -> ibis.Table:
         """Compute ``expr`` once into a scratch table (temporary on DuckDB) and return that table."""
@@ -137,8 +173,7 @@ class Warehouse:
             # Spark cannot alter a table it is reading: the widened copy is written beside it.
             widened = self.table(name).mutate(**{c: ibis.null().cast(t) for c, t in columns.items()})
             self.con.create_table(f"_{name}_widened", widened, overwrite=True)
-            self.con.drop_table(name)
-            self.con.rename_table(f"_{name}_widened", name)
+            self._swap(f"_{name}_widened", name)
 
     def delete(self, name: str, keys: ibis.Table, key: Sequence[str]) -> None:
         """Remove the rows of table ``name`` whose ``key`` columns match a row of ``keys``.
@@ -277,4 +312,6 @@ def connect(path: str | os.PathLike | None = None, *, engine: str = "duckdb") ->
             "The Spark engine needs PySpark: pip install 'crmine[spark]' (and Java 17)."
         ) from e
     session = _engines.spark_session(p)
-    return Warehouse(ibis.pyspark.connect(session), engine="spark", path=p)
+    wh = Warehouse(ibis.pyspark.connect(session), engine="spark", path=p)
+    wh.recover_swaps()
+    return wh
