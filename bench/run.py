@@ -20,6 +20,8 @@ BENCHES = [
     ("Predictive models: 100k x 50 synthetic and IBM telco churn", ["bench_predict.py"]),
     ("Identity resolution on the simulator's planted duplicates", ["bench_identity.py"]),
     ("Uplift: crmine meta-learners vs causalml's (when installed), 1M customers x 30 features", ["bench_uplift.py"]),
+    ("Association rules: crmine Eclat vs mlxtend fpgrowth (when installed); 10M lines x 50k SKUs", ["bench_baskets.py"]),
+    ("Sales forecasts: crmine on 1,000 daily series vs a plain statsmodels ExponentialSmoothing loop", ["bench_forecast.py"]),
 ]
 
 

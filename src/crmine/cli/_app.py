@@ -773,6 +773,11 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
-from crmine.cli._pricing import price_app  # noqa: E402 - it uses this module's consoles
+# Commands of their own modules; imported last because they use this module's consoles.
+from crmine.cli._baskets import baskets_app  # noqa: E402
+from crmine.cli._forecast import forecast_command  # noqa: E402
+from crmine.cli._pricing import price_app  # noqa: E402
 
 app.add_typer(price_app, name="price")
+app.add_typer(baskets_app, name="baskets")
+app.command("forecast")(forecast_command)
