@@ -25,6 +25,7 @@ import pandas as pd
 
 from crmine._customers import resolved
 from crmine.campaign._lift import LIFT_COLUMNS, lift_from_summaries
+from crmine.campaign._window import responses_in_window
 from crmine.errors import SettingsError, WorkspaceError
 from crmine.warehouse import Warehouse
 
@@ -49,17 +50,6 @@ class CampaignsNamespace:
             _groups=c.group.nunique(), group=c.group.min())
         return per
 
-    def _in_window(self, ids: list[str] | None) -> ibis.Table:
-        r = resolved(self._wh, "campaign_responses")
-        camps = self._wh.table("campaigns").select(_cid="campaign_id", _start="start", _end="end")
-        j = r.inner_join(camps, r.campaign_id == camps._cid)
-        after_start = j._start.isnull() | (j.ts >= j._start)
-        before_end = j._end.isnull() | (j.ts < j._end.truncate("D") + ibis.interval(days=1))
-        j = j.filter(j.ts.notnull() & after_start & before_end)
-        if ids is not None:
-            j = j.filter(j.campaign_id.isin(ids))
-        return j
-
     def _summaries(self, ids: list[str] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Per campaign, group and outcome: n, mean, var; and the contacts in both groups."""
         contacts = self._contacts(ids)
@@ -67,7 +57,7 @@ class CampaignsNamespace:
             contacts.filter(contacts._groups > 1).group_by("campaign_id").aggregate(n=ibis._.count()),
             what="campaign contacts in both groups")
         contacts = contacts.filter(contacts._groups == 1).drop("_groups")
-        window = self._in_window(ids)
+        window = responses_in_window(self._wh, ids)
         types = self._wh.execute(window.select("campaign_id", "response_type").distinct(),
                                  what="campaign response types")
         type_names = sorted(types.response_type.dropna().astype(str).unique())

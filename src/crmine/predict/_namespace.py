@@ -68,7 +68,8 @@ def churn_training_frame(wh: Warehouse, /, *, as_of: Any = None, horizon_days: i
 
 def response_training_frame(wh: Warehouse, /, *, campaign: str, response_type: str | None = None) -> pd.DataFrame:
     """The test mailing of seed 002: customers contacted by ``campaign`` (treatment group), their
-    features the day before it started, and ``responded`` (yes/no)."""
+    features the day before it started, and ``responded`` (yes/no): a response in the campaign's
+    window (:func:`crmine.campaign._window.responses_in_window`)."""
     camps = wh.table("campaigns")
     start = wh.execute(camps.filter(camps.campaign_id == campaign).start.min(), what="campaign start")
     if start is None or pd.isna(start):
@@ -79,8 +80,11 @@ def response_training_frame(wh: Warehouse, /, *, campaign: str, response_type: s
     contacts = resolved(wh, "campaign_contacts")
     treated = contacts.filter((contacts.campaign_id == campaign) & (contacts.group == "treatment"))
     treated = treated.select(_cid="customer_id").distinct()
-    responses = resolved(wh, "campaign_responses")
-    responses = responses.filter(responses.campaign_id == campaign)
+    from crmine.campaign._window import responses_in_window  # crmine.campaign imports this package
+
+    # The responses campaign lift counts: inside the campaign's window, so the label a model learns
+    # is the outcome the campaign is judged on (a response months later is not one to this offer).
+    responses = responses_in_window(wh, [campaign])
     if response_type is not None:
         responses = responses.filter(responses.response_type == response_type)
     answered = responses.select(_rid="customer_id").distinct()
