@@ -139,6 +139,13 @@ class Workspace:
         return CampaignsNamespace(self.warehouse, self.root)
 
     @cached_property
+    def service(self):
+        """Service contacts: ``kpis``, ``who``, and agent effects (``agents``, ``teams``)."""
+        from crmine.service._namespace import ServiceNamespace
+
+        return ServiceNamespace(self.warehouse)
+
+    @cached_property
     def report(self):
         """The HTML report, rendered from the warehouse without recomputing: ``build``."""
         from crmine.report import ReportNamespace
