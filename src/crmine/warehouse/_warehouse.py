@@ -24,6 +24,8 @@ from crmine.warehouse import _engines
 __all__ = ["ENGINES", "Warehouse", "connect"]
 
 ENGINES = ("duckdb", "spark")
+# Spark: the tables a committing transaction is swapping in (see Warehouse._commit).
+_JOURNAL = "_crmine_journal"
 
 
 class Warehouse:
@@ -44,16 +46,23 @@ class Warehouse:
         self.engine = engine
         self.path = path
         self._in_transaction = False
+        # Spark, inside a transaction: table -> the private copy that replaces it at commit (None:
+        # dropped at commit). Reads inside the transaction see the copies; others see nothing yet.
+        self._staged: dict[str, str | None] | None = None
 
     def __repr__(self) -> str:
         return f"Warehouse(engine={self.engine!r}, path={str(self.path) if self.path else None!r})"
 
     # -- reading -------------------------------------------------------------------------------
     def has_table(self, name: str) -> bool:
+        if self._staged is not None and name in self._staged:
+            return self._staged[name] is not None
         return name in self.con.list_tables()
 
     def table(self, name: str) -> ibis.Table:
         """The table ``name`` as an Ibis expression (nothing runs until it is executed)."""
+        if self._staged is not None and self._staged.get(name) is not None:
+            return self.con.table(self._staged[name])
         if not self.has_table(name):
             hint = (
                 "Run `crmine ingest DIR` to load the sources."
@@ -88,6 +97,11 @@ class Warehouse:
         with self._wrapped(obj if isinstance(obj, ibis.Expr) else None, f"write {name}"):
             if isinstance(obj, pd.DataFrame | pa.Table):
                 obj = self.frame(obj)
+            if self._staging(name):
+                if not overwrite and self.has_table(name):
+                    raise EngineError(f"Table {name!r} exists already.")
+                self._stage(name, obj)
+                return
             if self.engine == "duckdb" or not overwrite:
                 with self.transaction():
                     self.con.create_table(name, obj, overwrite=overwrite)
@@ -100,6 +114,53 @@ class Warehouse:
                     self.drop(staging)
                 raise
             self._swap(staging, name)
+
+    # -- Spark transactions: private copies, a journal, then swaps --------------------------------
+    # Scratch tables (names starting with "_") are the caller's own and are written directly.
+    def _staging(self, name: str) -> bool:
+        return self._staged is not None and not name.startswith("_")
+
+    def _stage(self, name: str, obj: ibis.Table | None, schema: ibis.Schema | None = None) -> None:
+        """Write the transaction's copy of ``name`` (from ``obj``, which may read the previous copy)."""
+        before = self._staged.get(name)
+        copy = f"_{name}_txn{2 if before == f'_{name}_txn1' else 1}"
+        try:
+            if obj is None:
+                self.con.create_table(copy, schema=schema, overwrite=True)
+            else:
+                self.con.create_table(copy, obj, overwrite=True)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.con.drop_table(copy)
+            raise
+        self._staged[name] = copy
+        if before is not None:
+            self.con.drop_table(before)
+
+    def _commit(self, staged: dict[str, str | None]) -> None:
+        """Record the copies in a journal table, then swap them in: a kill after the journal is
+        written is finished by :meth:`recover_swaps`, one before it leaves every table as it was."""
+        if not staged:
+            return
+        journal = pd.DataFrame({"name": list(staged), "copy": [c or "" for c in staged.values()]})
+        self.con.create_table(_JOURNAL, self.frame(journal), overwrite=True)
+        self._replay(journal)
+
+    def _replay(self, journal: pd.DataFrame) -> None:
+        tables = set(self.con.list_tables())
+        for name, copy in zip(journal["name"], journal["copy"], strict=True):
+            if not copy:
+                if name in tables:
+                    self.con.drop_table(name)
+            elif copy in tables:  # else swapped in before the kill
+                self._swap(copy, name)
+        self.con.drop_table(_JOURNAL)
+
+    def _rollback(self, staged: dict[str, str | None]) -> None:
+        for copy in staged.values():
+            if copy is not None:
+                with contextlib.suppress(Exception):
+                    self.con.drop_table(copy)
 
     # Spark has no transactions: a table is replaced by renaming. The old table is first renamed
     # aside, so at every moment either ``name`` or ``_<name>_old`` holds a whole table.
@@ -121,8 +182,15 @@ class Warehouse:
         """
         if self.engine != "spark":
             return []
-        tables = set(self.con.list_tables())
         repaired = []
+        if _JOURNAL in self.con.list_tables():  # a transaction died while it was being applied
+            journal = self.execute(self.con.table(_JOURNAL), what="read the transaction journal")
+            self._replay(journal)
+            repaired += [n for n in journal["name"]]
+        tables = set(self.con.list_tables())
+        for t in sorted(tables):  # copies of a transaction that never committed
+            if t.startswith("_") and t.endswith(("_txn1", "_txn2")):
+                self.con.drop_table(t)
         for t in sorted(tables):
             if not (t.startswith("_") and t.endswith("_old")):
                 continue
@@ -153,7 +221,14 @@ class Warehouse:
         if not isinstance(expr, ibis.Expr):
             expr = self.frame(expr)
         with self._wrapped(expr, f"insert into {name}"):
-            self.con.insert(name, expr)
+            if not self._staging(name):
+                self.con.insert(name, expr)
+            elif self._staged.get(name) is not None:  # the transaction's own copy: append to it
+                self.con.insert(self._staged[name], expr)
+            else:
+                table = self.table(name)
+                rows = expr.select(*[expr[c].cast(table[c].type()) for c in table.columns])
+                self._stage(name, table.union(rows, distinct=False))
 
     def add_columns(self, name: str, columns: Mapping[str, Any]) -> None:
         """Add ``columns`` (name -> Ibis type), null in the existing rows, to table ``name``."""
@@ -172,6 +247,9 @@ class Warehouse:
                 return
             # Spark cannot alter a table it is reading: the widened copy is written beside it.
             widened = self.table(name).mutate(**{c: ibis.null().cast(t) for c, t in columns.items()})
+            if self._staging(name):
+                self._stage(name, widened)
+                return
             self.con.create_table(f"_{name}_widened", widened, overwrite=True)
             self._swap(f"_{name}_widened", name)
 
@@ -223,15 +301,28 @@ class Warehouse:
         """Create table ``name`` with ``schema`` unless it already exists."""
         if not self.has_table(name):
             with self._wrapped(None, f"create {name}"):
-                self.con.create_table(name, schema=schema)
+                if self._staging(name):
+                    self._stage(name, None, schema)
+                else:
+                    self.con.create_table(name, schema=schema)
 
     def drop(self, name: str) -> None:
+        if self._staging(name):
+            if self._staged.get(name) is not None:
+                self.con.drop_table(self._staged[name])
+            self._staged[name] = None
+            return
         if self.has_table(name):
             self.con.drop_table(name)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        """All writes inside happen together or not at all (DuckDB); best effort on Spark.
+        """All writes inside happen together or not at all.
+
+        DuckDB: one database transaction. Spark: each table written inside gets a private copy
+        (reads inside see it); at the end a journal lists the copies and they are swapped in, so a
+        failure before the journal leaves every table as it was, and a kill while swapping is
+        finished on the next connect (:meth:`recover_swaps`).
 
         A transaction inside another joins it: the outer one commits or rolls back both.
         """
@@ -240,10 +331,22 @@ class Warehouse:
             return
         self._in_transaction = True
         try:
-            with _engines.transaction(self):
-                yield
+            if self.engine == "spark":
+                self._staged = {}
+                try:
+                    yield
+                except BaseException:
+                    staged, self._staged = self._staged, None
+                    self._rollback(staged)
+                    raise
+                staged, self._staged = self._staged, None
+                self._commit(staged)
+            else:
+                with _engines.transaction(self):
+                    yield
         finally:
             self._in_transaction = False
+            self._staged = None
 
     def close(self) -> None:
         # The Spark session is shared by every workspace in the process; stopping it would break
