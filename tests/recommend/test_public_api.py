@@ -6,7 +6,10 @@ import crmine.recommend
 
 
 def test_recommend_surface():
-    assert sorted(crmine.recommend.__all__) == ["RULE_COLUMNS", "Rules", "association_rules"]
+    assert sorted(crmine.recommend.__all__) == [
+        "DEFAULT_WEIGHTS", "EVALUATION_COLUMNS", "RECOMMENDATION_COLUMNS", "RULE_COLUMNS", "Rules",
+        "association_rules", "evaluate", "recommend",
+    ]
     for name in crmine.recommend.__all__:
         assert hasattr(crmine.recommend, name)
 

@@ -777,11 +777,13 @@ def _fail(message: str) -> None:
 from crmine.cli._baskets import baskets_app  # noqa: E402
 from crmine.cli._forecast import forecast_command  # noqa: E402
 from crmine.cli._pricing import price_app  # noqa: E402
+from crmine.cli._recommend import recommend_command  # noqa: E402
 from crmine.cli._service import service_app  # noqa: E402
 from crmine.cli._text import text_app  # noqa: E402
 
 app.add_typer(price_app, name="price")
 app.add_typer(baskets_app, name="baskets")
 app.command("forecast")(forecast_command)
+app.command("recommend")(recommend_command)
 app.add_typer(text_app, name="text")
 app.add_typer(service_app, name="service")

@@ -4,28 +4,15 @@ atomically, print a summary (plain text, no markup) or ``--json``."""
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from crmine.cli._common import json_value
+from crmine.cli._common import ui as _ui
+
 __all__ = ["forecast_command"]
-
-
-def _ui():
-    """The CLI's consoles and helpers (imported late: crmine.cli._app imports this module)."""
-    from crmine.cli import _app
-
-    return _app
-
-
-def _clean(v: Any) -> Any:
-    if hasattr(v, "item"):
-        v = v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v
 
 
 def forecast_command(
@@ -60,7 +47,7 @@ def forecast_command(
     checks = result.backtest
     n = len(checks)
     if as_json:
-        records = [{k: _clean(v) for k, v in row.items()} for row in checks.to_dict(orient="records")]
+        records = [{k: json_value(v) for k, v in row.items()} for row in checks.to_dict(orient="records")]
         print(json.dumps({"series": n, "horizon": result.horizon, "freq": result.freq, "out": str(out),
                           "backtest": records}, indent=2))
         return

@@ -10,6 +10,9 @@ from typing import Annotated, Any
 
 import typer
 
+from crmine.cli._common import json_value
+from crmine.cli._common import ui as _ui
+
 __all__ = ["service_app"]
 
 service_app = typer.Typer(
@@ -22,26 +25,8 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print machine-readable JSO
 AsOf = Annotated[str | None, typer.Option("--as-of", help="Only contacts known at the end of this day.")]
 
 
-def _ui():
-    """The CLI's consoles and helpers (imported late: crmine.cli._app imports this module)."""
-    from crmine.cli import _app
-
-    return _app
-
-
-def _clean(v: Any) -> Any:
-    """JSON has no NaN: missing numbers become null; numpy scalars and dates become Python ones."""
-    if hasattr(v, "item"):
-        v = v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    if hasattr(v, "isoformat"):
-        return v.isoformat()[:10]
-    return v
-
-
 def _records(frame) -> list[dict[str, Any]]:
-    return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+    return [{k: json_value(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
 
 
 def _cell(v: Any) -> str:

@@ -1,0 +1,26 @@
+"""What the command modules share: the main module's consoles, and JSON-safe values."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+__all__ = ["json_value", "ui"]
+
+
+def ui():
+    """The CLI's consoles and helpers (imported late: crmine.cli._app imports the command modules)."""
+    from crmine.cli import _app
+
+    return _app
+
+
+def json_value(v: Any) -> Any:
+    """A value JSON can hold: numpy scalars become Python ones, NaN and infinities null, dates ISO days."""
+    if hasattr(v, "item"):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if hasattr(v, "isoformat"):
+        return v.isoformat()[:10]
+    return v
