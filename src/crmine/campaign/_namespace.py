@@ -1,4 +1,6 @@
-"""``ws.campaigns``: the lift of each campaign in the warehouse against its control group.
+"""``ws.campaigns``: the lift of each campaign in the warehouse against its control group, and the
+loop around it (uplift lists under consent and contact limits, their realised lift per decile, the
+next model's training data; :mod:`crmine.campaign._loop`).
 
 A campaign's test is its ``campaign_contacts`` (group ``treatment`` or ``control``); its outcomes
 come from ``campaign_responses``. A response counts when its ``ts`` falls within the campaign's
@@ -18,12 +20,16 @@ incremental profit and ROI of the response it is earned on (``response_type``; b
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import ibis
 import pandas as pd
 
 from crmine._customers import resolved
+from crmine.campaign import _loop
 from crmine.campaign._lift import LIFT_COLUMNS, lift_from_summaries
 from crmine.campaign._window import responses_in_window
 from crmine.errors import SettingsError, WorkspaceError
@@ -36,7 +42,8 @@ DEFAULT_RESPONSE = "purchase"
 
 
 class CampaignsNamespace:
-    """Lift of the warehouse's campaigns: ``lift(campaign_id)``, ``lift_all()``."""
+    """The warehouse's campaigns: ``lift(campaign_id)``, ``lift_all()``; the loop's ``training_frame``,
+    ``score``, ``target`` (uplift lists under consent and contact limits) and ``realised_lift``."""
 
     def __init__(self, warehouse: Warehouse, root: Path | None = None) -> None:
         self._wh, self._root = warehouse, root
@@ -146,3 +153,43 @@ class CampaignsNamespace:
     def lift_all(self, *, response_type: str | None = None, confidence: float = 0.95) -> pd.DataFrame:
         """The lift tables of every campaign with a treatment and a control group, one frame."""
         return self._lift(None, response_type, None, None, confidence)
+
+    # ---- the loop (crmine.campaign._loop) -----------------------------------------------------
+    def training_frame(self, campaign_id: str, /, *, response_type: str | None = None) -> pd.DataFrame:
+        """The campaign's test as uplift training data: features the day before it started, group
+        and responded (see :func:`crmine.campaign._loop.uplift_training_frame`)."""
+        return _loop.uplift_training_frame(self._wh, campaign_id, response_type=response_type)
+
+    def score(self, model: Any, /, *, as_of: Any = None) -> pd.DataFrame:
+        """Every customer's uplift and response forecasts from a fitted ``UpliftModel``."""
+        return _loop.score_customers(self._wh, model, as_of=as_of)
+
+    def target(self, scores: pd.DataFrame, /, *, value: float | Mapping[str, float],
+               cost: float | Mapping[str, float], budget: float | None = None, purpose: str = "marketing",
+               channel: str = "email", max_contacts: int | None = None, period_days: int = 30,
+               control_share: float | None = None, seed: int = 0, campaign: str | None = None,
+               user: str | None = None, out: Any = None, at: datetime | None = None) -> _loop.UpliftList:
+        """Export the list with the highest expected incremental profit (uplift x ``value`` -
+        ``cost``) within ``budget``.
+
+        Left out: customers without a granted consent for ``purpose`` by ``channel`` at the moment
+        of export (``at``, default now) and, with ``max_contacts``, customers contacted by that many
+        campaigns in the last ``period_days`` days. ``control_share`` draws a holdout from the list
+        (column ``group``, seeded). The export is audited (``export_audit``, kind
+        ``uplift_targets``), and the listed forecasts are kept under ``campaign`` for
+        :meth:`realised_lift`. The result compares the list's expected incremental profit with the
+        same spend by response forecast when ``scores`` hold response columns.
+        """
+        if self._root is None:
+            raise WorkspaceError("Exporting a list needs the workspace folder; open it with crmine.open(path).")
+        return _loop.uplift_list(self._wh, self._root, scores, value=value, cost=cost, budget=budget,
+                                 purpose=purpose, channel=channel, max_contacts=max_contacts,
+                                 period_days=period_days, control_share=control_share, seed=seed,
+                                 campaign=campaign, user=user, out=out, at=at)
+
+    def realised_lift(self, campaign_id: str, /, *, scores: pd.DataFrame | None = None,
+                      response_type: str | None = None, bins: int = 10, confidence: float = 0.95) -> pd.DataFrame:
+        """Did the top deciles of forecast uplift really gain more? The campaign's lift per decile
+        of the uplift its contacts were ranked by (the scores saved with its list, or ``scores``)."""
+        return _loop.realised_lift(self._wh, campaign_id, scores=scores, response_type=response_type,
+                                   bins=bins, confidence=confidence)

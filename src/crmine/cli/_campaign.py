@@ -187,6 +187,82 @@ def campaign_assign(
                         f"seed {seed}; written to {out}.")
 
 
+# ---- the loop in a workspace: target under consent and contact limits, realised lift ---------
+def _workspace(path: Path):
+    import crmine
+    from crmine.errors import WorkspaceError
+
+    if not path.is_dir():
+        raise WorkspaceError(f"{path} is not a workspace folder. Create one with `crmine init {path}`.")
+    return crmine.open(path)
+
+
+@campaign_app.command("target")
+def campaign_target(
+    path: Annotated[Path, typer.Argument(help="The workspace folder.")],
+    model: Annotated[Path, typer.Option("--model", help="An uplift model saved by `crmine uplift fit` on customer-table columns.")],
+    margin: Annotated[float, typer.Option(help="Value of one unit of uplift: margin per response, or margin rate on spend.")],
+    cost: Annotated[float, typer.Option(help="Cost of one contact.")],
+    budget: Annotated[float | None, typer.Option(help="Largest total contact cost (default: everyone worth contacting).")] = None,
+    purpose: Annotated[str, typer.Option(help="Consent purpose the list needs.")] = "marketing",
+    channel: Annotated[str, typer.Option(help="Consent channel the list needs.")] = "email",
+    max_contacts: Annotated[int | None, typer.Option("--max-contacts", help="Leave out customers contacted by this many campaigns in the period.")] = None,
+    period_days: Annotated[int, typer.Option("--period-days", help="Length of the contact-limit period, in days.")] = 30,
+    control_share: Annotated[float | None, typer.Option("--control-share", help="Hold out this share of the list as a control group (column group).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the holdout draw.")] = 0,
+    campaign: Annotated[str | None, typer.Option("--campaign", help="The campaign the list is for: its forecasts are kept for `campaign realised`.")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Day of the customer table scored (default: the last transaction day).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="A new file for the list (default: exports/uplift_targets-<time>.csv).")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Score every customer with an uplift model and export the list with the highest expected
+    incremental profit, leaving out customers without consent and those at the contact limit."""
+    ws = _workspace(path)
+    m = _load(model)
+    scores = ws.campaigns.score(m, as_of=as_of)
+    result = ws.campaigns.target(scores, value=margin, cost=cost, budget=budget, purpose=purpose, channel=channel,
+                                 max_contacts=max_contacts, period_days=period_days, control_share=control_share,
+                                 seed=seed, campaign=campaign, out=out)
+    doc = {k: _clean(v) for k, v in result.to_dict().items()}
+    if as_json:
+        print(json.dumps(doc, indent=2))
+        return
+    t = result.targets
+    compare = ("" if t.response_expected_profit is None else
+               f" The same spend on the highest response forecasts ({t.response_selected:,} customers) would earn "
+               f"{t.response_expected_profit:,.2f}.")
+    _ui().console.print(
+        f"{len(result.customers):,} of {result.candidates:,} customers listed at a cost of {t.cost:,.2f}: expected "
+        f"incremental profit {t.expected_profit:,.2f}.{compare} Left out: {result.excluded_no_consent:,} without "
+        f"{purpose}/{channel} consent, {result.excluded_contact_limit:,} at the contact limit. Written to {result.file}.")
+
+
+@campaign_app.command("realised")
+def campaign_realised(
+    path: Annotated[Path, typer.Argument(help="The workspace folder.")],
+    campaign: Annotated[str, typer.Option("--campaign", help="The campaign to read.")],
+    scores: Annotated[Path | None, typer.Option("--scores", help="customer_id and uplift per contact (CSV/Parquet; default: the forecasts saved with the campaign's list).")] = None,
+    response_type: Annotated[str | None, typer.Option("--response-type", help="The response measured, or value (default: purchase).")] = None,
+    bins: Annotated[int, typer.Option(help="Number of bins of forecast uplift.")] = 10,
+    confidence: Annotated[float, typer.Option(help="Level of the intervals.")] = 0.95,
+    as_json: AsJson = False,
+) -> None:
+    """Realised lift per decile of forecast uplift: did the model's top deciles really gain more?"""
+    ws = _workspace(path)
+    frame = None if scores is None else _ui()._read_table(scores)
+    table = ws.campaigns.realised_lift(campaign, scores=frame, response_type=response_type, bins=bins,
+                                       confidence=confidence)
+    if as_json:
+        print(json.dumps({"campaign_id": campaign, "outcome": table.attrs["outcome"], "kind": table.attrs["kind"],
+                          "scored": table.attrs["scored"], "unscored": table.attrs["unscored"],
+                          "deciles": _records(table)}, indent=2))
+        return
+    _print(table, title=f"Realised lift of campaign {campaign} on {table.attrs['outcome']} per bin of forecast uplift "
+                        f"({confidence:.0%} intervals)")
+    if table.attrs["unscored"]:
+        _ui().console.print(f"{table.attrs['unscored']:,} contacts without a score were left out.")
+
+
 # ---- uplift fit / score / target ------------------------------------------------------------
 @uplift_app.command("fit")
 def uplift_fit(

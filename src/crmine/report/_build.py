@@ -21,6 +21,7 @@ import pandas as pd
 from crmine.errors import CrmineError
 from crmine.report._page import Section, render_page, write_page
 from crmine.report._run import hidden, left_out, run_steps
+from crmine.report._uplift import uplift_section
 
 if TYPE_CHECKING:
     from crmine.warehouse import Warehouse
@@ -369,7 +370,7 @@ SECTIONS = (
     ("kpis", None, _kpis), ("quality", None, _quality), ("rfm", "rfm", _rfm),
     ("segments", "segments", _segments), ("retention", None, _cohorts), ("pareto", None, _pareto),
     ("clv", "clv", _clv), ("churn", "churn", _model), ("campaigns", "campaigns", _campaigns),
-    ("targets", "targets", _targets),
+    ("uplift", "campaigns", uplift_section), ("targets", "targets", _targets),
 )
 
 

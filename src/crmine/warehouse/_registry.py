@@ -71,6 +71,8 @@ DERIVED: tuple[DerivedTable, ...] = (
                  customer_column=None),
     DerivedTable("campaign_lift", "campaigns", ("campaign_id", "arm", "outcome"),
                  "Each campaign's lift over its control group, per arm and outcome.", customer_column=None),
+    DerivedTable("uplift_list_scores", "campaigns", ("file", "customer_id"),
+                 "The predicted uplift of each customer on an exported uplift list, for its realised lift."),
     DerivedTable("lookalike_scores", "lookalike", ("customer_id",), "Resemblance of each customer to a seed group."),
     DerivedTable("export_audit", "targets", ("exported", "file"), "Every file of customer data crmine wrote.",
                  customer_column=None),
