@@ -11,6 +11,8 @@ from typing import Annotated
 
 import typer
 
+from crmine.cli._common import ui as _ui
+
 __all__ = ["baskets_app"]
 
 baskets_app = typer.Typer(
@@ -19,13 +21,6 @@ baskets_app = typer.Typer(
     no_args_is_help=True, rich_markup_mode=None)
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-
-
-def _ui():
-    """The CLI's consoles and helpers (imported late: crmine.cli._app imports this module)."""
-    from crmine.cli import _app
-
-    return _app
 
 
 def _read_lines(path: Path, basket: str, item: str):

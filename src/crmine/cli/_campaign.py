@@ -10,6 +10,9 @@ from typing import Annotated, Any
 
 import typer
 
+from crmine.cli._common import json_value
+from crmine.cli._common import ui as _ui
+
 __all__ = ["campaign_app", "uplift_app"]
 
 campaign_app = typer.Typer(
@@ -26,24 +29,8 @@ Arm = Annotated[str | None, typer.Option("--arm", help="The column naming each c
 Control = Annotated[str | None, typer.Option("--control", help="The arm value of the control group.")]
 
 
-def _ui():
-    """The CLI's consoles and helpers (imported late: crmine.cli._app imports this module)."""
-    from crmine.cli import _app
-
-    return _app
-
-
-def _clean(v: Any) -> Any:
-    """JSON has no NaN: missing numbers become null; numpy scalars become Python ones."""
-    if hasattr(v, "item"):
-        v = v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v
-
-
 def _records(frame) -> list[dict[str, Any]]:
-    return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+    return [{k: json_value(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
 
 
 def _need(value: Any, flag: str, what: str) -> Any:
@@ -223,7 +210,7 @@ def campaign_target(
     result = ws.campaigns.target(scores, value=margin, cost=cost, budget=budget, purpose=purpose, channel=channel,
                                  max_contacts=max_contacts, period_days=period_days, control_share=control_share,
                                  seed=seed, campaign=campaign, out=out)
-    doc = {k: _clean(v) for k, v in result.to_dict().items()}
+    doc = {k: json_value(v) for k, v in result.to_dict().items()}
     if as_json:
         print(json.dumps(doc, indent=2))
         return
@@ -364,7 +351,7 @@ def uplift_target(
         up.columns, resp.columns = [f"uplift_{m.arms_[0]}"], [f"response_{m.arms_[0]}"]
     result = uplift_targets(up, value=margin, cost=cost, budget=budget, response=resp)
     _write_csv(result.customers, out)
-    doc = {"out": str(out), **{k: _clean(v) for k, v in result.to_dict().items()}}
+    doc = {"out": str(out), **{k: json_value(v) for k, v in result.to_dict().items()}}
     if as_json:
         print(json.dumps(doc, indent=2))
         return

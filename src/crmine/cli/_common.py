@@ -16,11 +16,12 @@ def ui():
 
 
 def json_value(v: Any) -> Any:
-    """A value JSON can hold: numpy scalars become Python ones, NaN and infinities null, dates ISO days."""
+    """A value JSON can hold: numpy scalars become Python ones, NaN and infinities null, times ISO text."""
     if hasattr(v, "item"):
         v = v.item()
     if isinstance(v, float) and not math.isfinite(v):
         return None
-    if hasattr(v, "isoformat"):
-        return v.isoformat()[:10]
+    if hasattr(v, "isoformat"):  # a day when there is no time of day, else the full moment
+        text = v.isoformat()
+        return text[:10] if text[10:].strip("T0:.") in ("", "+") else text
     return v

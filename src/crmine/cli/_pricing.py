@@ -10,18 +10,13 @@ from typing import Annotated, Any
 
 import typer
 
+from crmine.cli._common import ui as _ui
+
 __all__ = ["price_app"]
 
 price_app = typer.Typer(
     help="Pricing on scanner data: the brand-choice model (multinomial logit) with price elasticities.",
     no_args_is_help=True, rich_markup_mode=None)
-
-
-def _ui():
-    """The CLI's consoles and helpers (imported late: crmine.cli._app imports this module)."""
-    from crmine.cli import _app
-
-    return _app
 
 
 def _cell(v: Any) -> str:

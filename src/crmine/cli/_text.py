@@ -10,6 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
+from crmine.cli._common import ui as _ui
+
 __all__ = ["text_app"]
 
 text_app = typer.Typer(
@@ -21,13 +23,6 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print a machine-readable J
 File = Annotated[Path, typer.Argument(help="A CSV or Parquet file, one text per row.")]
 TextCol = Annotated[str, typer.Option("--text", help="The column holding the texts.")]
 IdCol = Annotated[str | None, typer.Option("--id", help="An id column copied to the output (default: a 'row' column, the 1-based data row).")]
-
-
-def _ui():
-    """The CLI's consoles (imported late: crmine.cli._app imports this module)."""
-    from crmine.cli import _app
-
-    return _app
 
 
 def _read(path: Path, columns: dict[str, str | None]):
