@@ -231,6 +231,41 @@ def test_kill_9_during_an_updating_load_leaves_the_warehouse_as_it_was(make_work
     ws.close()
 
 
+_FIRST_LOAD = textwrap.dedent("""
+    import json, sys
+    import crmine
+
+    ws = crmine.init(sys.argv[1])
+    ws.ingest.run()
+    people = ws.warehouse.execute(ws.table("customers").order_by("customer_id"))
+    print(json.dumps({"customers": people.astype(str).to_dict("records"), "tables": ws.status()["tables"]}))
+""")
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_kill_9_during_an_updating_load_on_spark_leaves_the_warehouse_as_it_was(make_workspace):
+    # Every step that writes runs in its own process, as the CLI does: the next process sees the
+    # tables from their files (Spark's local catalog lives in memory) and what the kill left is repaired.
+    import json
+
+    pytest.importorskip("pyspark", reason="PySpark not installed (pip install 'crmine[spark]')")
+    root = make_workspace(TOML, {"customers.csv": CUSTOMERS}, engine="spark")
+    first = subprocess.run([sys.executable, "-c", _FIRST_LOAD, str(root)], capture_output=True, timeout=300)
+    assert first.returncode == 0, first.stderr.decode()[-2000:]
+    before = json.loads(first.stdout.decode().strip().splitlines()[-1])
+    (root / "sources" / "customers.csv").write_text(CUSTOMERS.replace("York", "Ripon") + "C5,Eve,e@x.org,Ely\n")
+    proc = subprocess.run([sys.executable, "-c", _CHILD, str(root)], capture_output=True, timeout=300)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
+
+    ws = crmine.open(root)
+    people = ws.warehouse.execute(ws.table("customers").order_by("customer_id"))
+    assert people.astype(str).to_dict("records") == before["customers"]
+    assert ws.status()["tables"] == before["tables"]
+    r = ws.ingest.run()[0]  # and the load simply runs again
+    assert (r.inserted, r.updated, r.unchanged) == (1, 1, 3)
+
+
 TWO_SYSTEMS = TOML + """
 [sources.web]
 table = "customers"

@@ -73,6 +73,11 @@ def duckdb_connect(path: Path | None, *, wait: float | None = None) -> Any:
             pause = min(pause * 2, 1.0)
 
 
+def spark_database(path: Path) -> tuple[str, Path]:
+    """The Spark database of the workspace warehouse at ``path``, and the folder of its tables."""
+    return "crmine_" + hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12], (path / "spark").resolve()
+
+
 def spark_session(path: Path | None) -> Any:
     """One local Spark session per process, configured for small CI machines, using a database
     stored under ``path``."""
@@ -97,8 +102,7 @@ def spark_session(path: Path | None) -> Any:
         _SPARK.sparkContext.setLogLevel("ERROR")
     if path is not None:
         # Each workspace gets its own database whose files live inside the workspace.
-        name = "crmine_" + hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
-        location = (path / "spark").resolve()
+        name, location = spark_database(path)
         _SPARK.sql(f"CREATE DATABASE IF NOT EXISTS {name} LOCATION '{location.as_uri()}'")
         _SPARK.catalog.setCurrentDatabase(name)
     return _SPARK

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ import pyarrow as pa
 
 from crmine.errors import DependencyError, EngineError, SettingsError
 from crmine.schema import TABLES
-from crmine.warehouse import _engines
+from crmine.warehouse import _engines, _spark_files
 
 __all__ = ["ENGINES", "Warehouse", "connect"]
 
@@ -49,6 +50,9 @@ class Warehouse:
         # Spark, inside a transaction: table -> the private copy that replaces it at commit (None:
         # dropped at commit). Reads inside the transaction see the copies; others see nothing yet.
         self._staged: dict[str, str | None] | None = None
+        # Spark: the folder holding the tables' files (None in memory). Tables a previous process
+        # wrote are registered as external tables over their folders (see _spark_files).
+        self._spark_location: Path | None = None
 
     def __repr__(self) -> str:
         return f"Warehouse(engine={self.engine!r}, path={str(self.path) if self.path else None!r})"
@@ -105,10 +109,12 @@ class Warehouse:
             if self.engine == "duckdb" or not overwrite:
                 with self.transaction():
                     self.con.create_table(name, obj, overwrite=overwrite)
+                self._remember_schema(name)
                 return
             staging = f"_{name}_staging"
             try:
                 self.con.create_table(staging, obj, overwrite=True)
+                self._remember_schema(staging)
             except BaseException:
                 with contextlib.suppress(Exception):
                     self.drop(staging)
@@ -129,6 +135,7 @@ class Warehouse:
                 self.con.create_table(copy, schema=schema, overwrite=True)
             else:
                 self.con.create_table(copy, obj, overwrite=True)
+            self._remember_schema(copy)
         except BaseException:
             with contextlib.suppress(Exception):
                 self.con.drop_table(copy)
@@ -151,7 +158,7 @@ class Warehouse:
         for name, copy in zip(journal["name"], journal["copy"], strict=True):
             if not copy:
                 if name in tables:
-                    self.con.drop_table(name)
+                    self._drop_physical(name)
             elif copy in tables:  # else swapped in before the kill
                 self._swap(copy, name)
         self.con.drop_table(_JOURNAL)
@@ -167,11 +174,34 @@ class Warehouse:
     def _swap(self, staging: str, name: str) -> None:
         """Give the whole table ``staging`` the name ``name`` (Spark), keeping no half state."""
         old = f"_{name}_old"
-        self.drop(old)
+        self._drop_physical(old)
         if self.has_table(name):
-            self.con.rename_table(name, old)
+            if self._external(name):  # a catalog rename would leave its files under the name
+                self.con.drop_table(name)
+                os.rename(self._spark_location / name, self._spark_location / old)
+            else:
+                self.con.rename_table(name, old)
         self.con.rename_table(staging, name)  # a kill just before this: see recover_swaps
-        self.drop(old)
+        self._drop_physical(old)
+
+    def _external(self, name: str) -> bool:
+        """Whether Spark table ``name`` was registered over a folder left by an earlier process."""
+        if self._spark_location is None:
+            return False
+        try:
+            return self.con._session.catalog.getTable(name).tableType == "EXTERNAL"
+        except Exception:  # no such table
+            return False
+
+    def _drop_physical(self, name: str) -> None:
+        """Drop table ``name`` now, files included (an external table's are not Spark's to delete)."""
+        if name in self.con.list_tables():
+            external = self._external(name)
+            self.con.drop_table(name)
+            if not external:
+                return
+        if self._spark_location is not None and (self._spark_location / name).is_dir():
+            shutil.rmtree(self._spark_location / name)
 
     def recover_swaps(self) -> list[str]:
         """Finish or undo swaps a killed process left (Spark); returns the tables repaired.
@@ -251,6 +281,7 @@ class Warehouse:
                 self._stage(name, widened)
                 return
             self.con.create_table(f"_{name}_widened", widened, overwrite=True)
+            self._remember_schema(f"_{name}_widened")
             self._swap(f"_{name}_widened", name)
 
     def delete(self, name: str, keys: ibis.Table, key: Sequence[str]) -> None:
@@ -305,6 +336,13 @@ class Warehouse:
                     self._stage(name, None, schema)
                 else:
                     self.con.create_table(name, schema=schema)
+                    self._remember_schema(name)
+
+    def _remember_schema(self, name: str) -> None:
+        """Spark: keep the table's schema in its folder, so that the next process registers it without
+        reading its files (and an empty table, which has none, keeps its columns)."""
+        if self.engine == "spark" and self._spark_location is not None:
+            _spark_files.write_schema(self._spark_location / name, self.con._session.table(name).schema)
 
     def drop(self, name: str) -> None:
         if self._staging(name):
@@ -313,7 +351,7 @@ class Warehouse:
             self._staged[name] = None
             return
         if self.has_table(name):
-            self.con.drop_table(name)
+            self._drop_physical(name)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -416,5 +454,8 @@ def connect(path: str | os.PathLike | None = None, *, engine: str = "duckdb") ->
         ) from e
     session = _engines.spark_session(p)
     wh = Warehouse(ibis.pyspark.connect(session), engine="spark", path=p)
+    if p is not None:  # the tables a previous process left (the local catalog lives in memory)
+        database, wh._spark_location = _engines.spark_database(p)
+        _spark_files.reattach(session, database, wh._spark_location)
     wh.recover_swaps()
     return wh
