@@ -23,6 +23,7 @@ from __future__ import annotations
 __all__ = [
     "ConvergenceError",
     "CrmineError",
+    "CustomerNotFoundError",
     "DependencyError",
     "EngineError",
     "ExpressionError",
@@ -77,3 +78,7 @@ class ConvergenceError(CrmineError, RuntimeError):
 
 class ModelMismatchError(CrmineError, ValueError):
     """Raised when a saved model was trained with another version, settings or feature list."""
+
+
+class CustomerNotFoundError(CrmineError, LookupError):
+    """Raised when no customer matches the e-mail address or id of a privacy request."""

@@ -107,6 +107,8 @@ class Settings:
     # [ingest]: an event time later than the load time by more than this is out_of_range (a clock
     # or typing error, such as 2099 for 2019), and never becomes the warehouse's 'today'.
     future_tolerance_days: float = FUTURE_TOLERANCE_DAYS
+    # [privacy.retention]: table -> days its rows are kept (by their ts); applied by `crmine privacy retain`.
+    retention: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_path(cls, path: str | Path) -> Settings:
@@ -124,7 +126,7 @@ class Settings:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, where: str = "settings") -> Settings:
         problems: list[str] = []
-        _check_keys(data, {"workspace", "sources", "identity", "analysis", "ingest"}, "", problems)
+        _check_keys(data, {"workspace", "sources", "identity", "analysis", "ingest", "privacy"}, "", problems)
         ws = _section(data, "workspace", problems)
         _check_keys(ws, {"engine", "name", "references", "outside_paths"}, "workspace.", problems)
         engine = _typed(ws, "engine", str, "workspace.", problems, default="duckdb")
@@ -151,6 +153,7 @@ class Settings:
         if not 0 < identity.threshold < 1:
             problems.append("identity.threshold: must be between 0 and 1 (a match probability).")
         tolerance = _future_tolerance(_section(data, "ingest", problems), problems)
+        retention = _retention(_section(data, "privacy", problems), problems)
 
         if problems:
             lines = "\n".join(f"  - {p}" for p in problems)
@@ -163,6 +166,7 @@ class Settings:
             identity=identity,
             analysis=MappingProxyType(dict(_section(data, "analysis", []))),
             future_tolerance_days=tolerance,
+            retention=MappingProxyType(retention),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -176,6 +180,8 @@ class Settings:
         out["identity"] = asdict(self.identity)
         out["ingest"] = {"future_tolerance_days": self.future_tolerance_days}
         out["analysis"] = dict(self.analysis)
+        if self.retention:
+            out["privacy"] = {"retention": {t: f"{d:g}d" for t, d in self.retention.items()}}
         return out
 
     def source(self, name: str) -> SourceSettings:
@@ -344,6 +350,22 @@ def _future_tolerance(ingest: Mapping[str, Any], problems: list[str]) -> float:
                         "that an event time may lie, e.g. 1 for clocks a day apart).")
         return FUTURE_TOLERANCE_DAYS
     return float(days)
+
+
+_PERIOD = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([dwy])\s*$")
+
+
+def _retention(privacy: Mapping[str, Any], problems: list[str]) -> dict[str, float]:
+    """``[privacy.retention]``: table = "730d" (days, "w" weeks, "y" years of 365 days) -> days."""
+    _check_keys(privacy, {"retention"}, "privacy.", problems)
+    out = {}
+    for table, text in _section(privacy, "retention", problems).items():
+        m = _PERIOD.match(text) if isinstance(text, str) else None
+        if m is None or float(m.group(1)) <= 0:
+            problems.append(f"privacy.retention.{table}: must be a period such as \"730d\", \"104w\" or \"2y\".")
+            continue
+        out[table] = float(m.group(1)) * {"d": 1, "w": 7, "y": 365}[m.group(2)]
+    return out
 
 
 def _section(data: Mapping[str, Any], key: str, problems: list[str]) -> Mapping[str, Any]:

@@ -146,6 +146,13 @@ class Workspace:
         return ServiceNamespace(self.warehouse)
 
     @cached_property
+    def privacy(self):
+        """Erasure, access requests and the privacy log: ``erase``, ``access``, ``log``."""
+        from crmine.privacy._namespace import PrivacyNamespace
+
+        return PrivacyNamespace(self.warehouse, self.settings, self.root)
+
+    @cached_property
     def report(self):
         """The HTML report, rendered from the warehouse without recomputing: ``build``."""
         from crmine.report import ReportNamespace

@@ -36,6 +36,7 @@ from crmine.io._count import count_records
 from crmine.io._masters import infer_masters
 from crmine.io._read import LINE, REC, Reject, stage
 from crmine.io._validate import checked_rows, provided_columns, resolve_columns
+from crmine.privacy._suppress import suppressed_flag
 from crmine.schema import LOAD_ORDER, TABLES
 from crmine.settings import FUTURE_TOLERANCE_DAYS, Settings, SourceSettings
 from crmine.warehouse import Warehouse
@@ -224,7 +225,8 @@ def load_source(wh: Warehouse, source: SourceSettings, root: Path, *,
         raw = wh.con.table(stage_name)
         mapping = resolve_columns(source, canon, staged.columns)
         checked = wh.materialize(checked_name, checked_rows(wh, raw, source, canon, mapping, inferred=inferred,
-                                                            future_tolerance_days=future_tolerance_days))
+                                                            future_tolerance_days=future_tolerance_days,
+                                                            erased=lambda t: suppressed_flag(wh, root, t)))  # privacy
         # One pass counts the rows per reason and change and, for the good ones, the lines kept apart.
         counts = wh.execute(
             checked.group_by(reason=checked._reason, change=checked._change)
@@ -255,6 +257,7 @@ def load_source(wh: Warehouse, source: SourceSettings, root: Path, *,
             bad = checked.filter(checked._reason.notnull())
             bad = bad.join(raw.drop(LINE), bad[REC] == raw[REC])
             record = ibis.struct({c: raw[c].cast("string") for c in staged.columns}).cast("json").cast("string")
+            record = ibis.ifelse(bad._reason == "erased", ibis.null("string"), record)  # never kept
             wh.insert(QUARANTINE, bad.select(
                 load_id=ibis.literal(load_id, "int64"), source=ibis.literal(source.name),
                 file=ibis.literal(source.location()), line=bad[LINE], table_name=ibis.literal(canon.name),

@@ -8,6 +8,7 @@ reference to an unknown key, a duplicate key. The expression runs unchanged on D
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import ibis
@@ -38,6 +39,7 @@ REASONS = {
     "derive_failed": "a derived column could not be computed",
     "repeated_header": "the line repeats the header (files joined end to end)",
     "field_too_long": "a field is longer than 10 MB, the most one value may hold",
+    "erased": "the row is about a person who was erased (privacy_suppressed); the raw record is not kept",
 }
 _INT64_BOUND = 2.0**63
 _NO_VALUE = ("it gives no value although every column it reads has one (e.g. a logarithm or square root "
@@ -143,11 +145,13 @@ def _repeats_header(staged: ir.Table, mapping: dict[str, str | None], engine: st
 def checked_rows(
     wh: Warehouse, staged: ir.Table, source: SourceSettings, canon: Table, mapping: dict[str, str | None],
     *, inferred: frozenset[str] = frozenset(), future_tolerance_days: float = FUTURE_TOLERANCE_DAYS,
+    erased: Callable[[ir.Table], ir.BooleanValue | None] | None = None,
 ) -> ir.Table:
     """The staged rows, typed to ``canon``, each with the first rule it breaks (or none).
 
     References to a table in ``inferred`` are not checked: the caller creates the missing rows.
-    An event time later than now plus ``future_tolerance_days`` is out of range.
+    An event time later than now plus ``future_tolerance_days`` is out of range. ``erased`` gives, for
+    the typed rows, the flag of those about an erased person (quarantined as ``erased`` before any rule).
     Writes one scratch table, ``_typed_<source>``, which the caller drops with the stage.
     """
     latest_event = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=future_tolerance_days)
@@ -173,6 +177,10 @@ def checked_rows(
     flags["_header_again"] = _repeats_header(staged, mapping, wh.engine)
     header_rule = ("_header_again", "repeated_header", "", "the line repeats the header")
     typed = staged.select(**values, **flags, **{LINE: staged[LINE], REC: staged[REC]})
+    erased_rules = []  # first of all: a row about an erased person is quarantined as erased, whatever else
+    if erased is not None and (erased_flag := erased(typed)) is not None:
+        typed = typed.mutate(_erased=erased_flag)
+        erased_rules = [("_erased", "erased", "customer_id", "about an erased person")]
     # Derived columns see the typed canonical columns (and earlier derived ones). A row on which
     # one cannot be computed (log of a negative number, ...) is quarantined as derive_failed.
     derive_flags: dict[str, list[str]] = {}
@@ -224,7 +232,7 @@ def checked_rows(
             range_flags[f"_range{i}_{col.name}"] = cond
             rules.append((f"_range{i}_{col.name}", "out_of_range", col.name, detail))
     typed = typed.mutate(**range_flags)
-    rules = [header_rule, *missing_rules, *rules]
+    rules = [*erased_rules, header_rule, *missing_rules, *rules]
 
     # References: the referenced key must already be in the warehouse.
     for col in canon.columns:
