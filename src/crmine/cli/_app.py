@@ -777,7 +777,9 @@ def _fail(message: str) -> None:
 from crmine.cli._baskets import baskets_app  # noqa: E402
 from crmine.cli._forecast import forecast_command  # noqa: E402
 from crmine.cli._pricing import price_app  # noqa: E402
+from crmine.cli._privacy import privacy_app  # noqa: E402
 from crmine.cli._recommend import recommend_command  # noqa: E402
+from crmine.cli._serve import keys_app, serve_command  # noqa: E402
 from crmine.cli._service import service_app  # noqa: E402
 from crmine.cli._text import text_app  # noqa: E402
 
@@ -787,3 +789,6 @@ app.command("forecast")(forecast_command)
 app.command("recommend")(recommend_command)
 app.add_typer(text_app, name="text")
 app.add_typer(service_app, name="service")
+app.add_typer(privacy_app, name="privacy")
+app.command("serve")(serve_command)
+app.add_typer(keys_app, name="keys")

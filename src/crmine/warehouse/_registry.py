@@ -73,8 +73,16 @@ DERIVED: tuple[DerivedTable, ...] = (
                  "Each campaign's lift over its control group, per arm and outcome.", customer_column=None),
     DerivedTable("uplift_list_scores", "campaigns", ("file", "customer_id"),
                  "The predicted uplift of each customer on an exported uplift list, for its realised lift."),
+    DerivedTable("privacy_suppressed", "privacy", ("key_hash",),
+                 "Salted hashes of erased people's source ids and e-mail addresses, kept out of every load.",
+                 customer_column=None),
+    DerivedTable("privacy_log", "privacy", ("at", "kind"),
+                 "Every erasure, access request and retention run: kind, when, by whom, rows per table.",
+                 customer_column=None),
     DerivedTable("lookalike_scores", "lookalike", ("customer_id",), "Resemblance of each customer to a seed group."),
     DerivedTable("export_audit", "targets", ("exported", "file"), "Every file of customer data crmine wrote.",
+                 customer_column=None),
+    DerivedTable("api_keys", "serve", ("key_id",), "API keys of `crmine serve`: role, created, revoked, salted hash.",
                  customer_column=None),
 )
 
