@@ -22,6 +22,7 @@ BENCHES = [
     ("Uplift: crmine meta-learners vs causalml's (when installed), 1M customers x 30 features", ["bench_uplift.py"]),
     ("Association rules: crmine Eclat vs mlxtend fpgrowth (when installed); 10M lines x 50k SKUs", ["bench_baskets.py"]),
     ("Sales forecasts: crmine on 1,000 daily series vs a plain statsmodels ExponentialSmoothing loop", ["bench_forecast.py"]),
+    ("Serving: POST latency p50/p99 and GET throughput of crmine serve on loopback", ["bench_serve.py"]),
     ("Next-best offer: crmine vs popularity and buy-again baselines; 1M lines, 100k users, 10k items", ["bench_recommend.py"]),
     ("Text: crmine sentiment vs a plain vaderSentiment loop, and topic fitting, on 100k texts", ["bench_text.py"]),
 ]
