@@ -18,6 +18,7 @@ from rich.text import Text
 
 import crmine
 from crmine._progress import Progress as ProgressCallback
+from crmine.cli._common import AsJson, Dir
 from crmine.errors import CrmineError, WorkspaceError
 
 app = typer.Typer(
@@ -35,8 +36,6 @@ app = typer.Typer(
 console = Console(width=None if sys.stdout.isatty() else 132, markup=False, highlight=False)
 err = Console(stderr=True, markup=False, highlight=False)
 
-Dir = Annotated[Path, typer.Argument(help="The workspace folder.")]
-AsJson = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
 @contextmanager

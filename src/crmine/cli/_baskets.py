@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from crmine.cli._common import AsJson
 from crmine.cli._common import ui as _ui
 
 __all__ = ["baskets_app"]
@@ -20,7 +21,6 @@ baskets_app = typer.Typer(
          "basket lines, as R arules' apriori finds them.",
     no_args_is_help=True, rich_markup_mode=None)
 
-AsJson = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
 def _read_lines(path: Path, basket: str, item: str):

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from crmine.cli._common import json_value
+from crmine.cli._common import AsJson, json_value
 from crmine.cli._common import ui as _ui
 
 __all__ = ["campaign_app", "uplift_app"]
@@ -24,7 +24,6 @@ uplift_app = typer.Typer(
          "target by incremental profit.",
     no_args_is_help=True, rich_markup_mode=None)
 
-AsJson = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 Arm = Annotated[str | None, typer.Option("--arm", help="The column naming each customer's arm (flat files).")]
 Control = Annotated[str | None, typer.Option("--control", help="The arm value of the control group.")]
 

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
-__all__ = ["json_value", "ui"]
+import typer
+
+__all__ = ["AsJson", "Dir", "json_value", "ui"]
+
+# The arguments every workspace command takes.
+Dir = Annotated[Path, typer.Argument(help="The workspace folder.", metavar="DIR")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
 def ui():

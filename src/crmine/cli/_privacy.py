@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from crmine.cli._common import AsJson, Dir
 from crmine.cli._common import ui as _ui
 
 __all__ = ["privacy_app"]
@@ -18,8 +19,6 @@ privacy_app = typer.Typer(
          "erasures, access requests and exports.",
     no_args_is_help=True, rich_markup_mode=None)
 
-Dir = Annotated[Path, typer.Argument(help="The workspace folder.")]
-AsJson = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 Email = Annotated[str | None, typer.Option("--email", help="The person's e-mail address (case and spaces ignored).")]
 Customer = Annotated[str | None, typer.Option("--customer", help="A unified customer id or a source record id.")]
 

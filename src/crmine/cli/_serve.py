@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from crmine.cli._common import Dir
 from crmine.cli._common import ui as _ui
 
 __all__ = ["keys_app", "serve_command"]
@@ -16,7 +16,6 @@ keys_app = typer.Typer(help="API keys for `crmine serve`: create (shown once), l
                             "these while the server is stopped (one process writes the warehouse).",
                        no_args_is_help=True, rich_markup_mode=None)
 
-Dir = Annotated[Path, typer.Argument(help="The workspace folder.")]
 
 
 def serve_command(

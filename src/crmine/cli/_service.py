@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from crmine.cli._common import json_value
+from crmine.cli._common import AsJson, Dir, json_value
 from crmine.cli._common import ui as _ui
 
 __all__ = ["service_app"]
@@ -20,8 +20,6 @@ service_app = typer.Typer(
          "customer satisfaction and resolution.",
     no_args_is_help=True, rich_markup_mode=None)
 
-Dir = Annotated[Path, typer.Argument(help="The workspace folder.")]
-AsJson = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 AsOf = Annotated[str | None, typer.Option("--as-of", help="Only contacts known at the end of this day.")]
 
 
