@@ -4,7 +4,8 @@ ends. On connect, :func:`reattach` registers every table folder a previous proce
 finishing (or undoing) what a process killed half-way through a swap or a transaction left:
 
 - ``_crmine_journal/`` (a transaction was being swapped in): each table it lists takes the folder
-  of its private copy, which is whole (the journal is written only once every copy is);
+  of its private copy, which is whole (the journal is written only once every copy is); a journal
+  without Spark's ``_SUCCESS`` marker was itself cut short, so the transaction never committed;
 - ``_<name>_old/`` without ``<name>/`` (a kill between the two moves of a swap): the staged folder
   is whole and takes the name; with no staged folder the old one returns;
 - any other folder whose name starts with ``_`` is a dead process's scratch or an unfinished copy,
@@ -74,7 +75,7 @@ def reattach(session: Any, database: str, location: Path) -> list[str]:
     folders = {p.name: p for p in location.iterdir() if p.is_dir()}
     journal = folders.get(JOURNAL)
     if journal is not None and JOURNAL not in known:
-        if _has_data(journal):
+        if (journal / "_SUCCESS").exists():  # written whole: the transaction had committed
             for row in session.read.parquet(str(journal)).collect():
                 if row["name"] not in known:
                     replace_folder(location, row["name"], row["copy"])
