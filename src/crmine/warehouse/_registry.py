@@ -71,7 +71,7 @@ DERIVED: tuple[DerivedTable, ...] = (
                  customer_column=None),
     DerivedTable("campaign_lift", "campaigns", ("campaign_id", "arm", "outcome"),
                  "Each campaign's lift over its control group, per arm and outcome.", customer_column=None),
-    DerivedTable("uplift_list_scores", "campaigns", ("file", "customer_id"),
+    DerivedTable("uplift_list_scores", "uplift targets", ("file", "customer_id"),
                  "The predicted uplift of each customer on an exported uplift list, for its realised lift."),
     DerivedTable("privacy_suppressed", "privacy", ("key_hash",),
                  "Salted hashes of erased people's source ids and e-mail addresses, kept out of every load.",
