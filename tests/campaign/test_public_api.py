@@ -10,7 +10,7 @@ def test_campaign_surface():
         "ExperimentDesign", "UpliftList", "UpliftModel", "UpliftTargets", "assign", "auuc", "detection_power", "lift_table",
         "minimum_detectable_lift", "qini_coefficient", "qini_curve", "qini_figure",
         "realised_lift_figure", "sample_size", "smallest_control_share",
-        "uplift_at_k", "uplift_by_decile", "uplift_curve", "uplift_curve_figure", "uplift_targets"])
+        "uplift_at_k", "uplift_by_decile", "uplift_card", "uplift_curve", "uplift_curve_figure", "uplift_targets"])
     for name in crmine.campaign.__all__:
         assert hasattr(crmine.campaign, name)
 

@@ -9,6 +9,7 @@ the figure functions draw it. In a workspace, ``ws.campaigns`` exports uplift li
 and contact limits (``UpliftList``) and reads their realised lift per decile.
 """
 
+from crmine.campaign._card import uplift_card
 from crmine.campaign._design import (
     ExperimentDesign,
     assign,
@@ -35,6 +36,7 @@ __all__ = [
     "ExperimentDesign",
     "UpliftList",
     "UpliftModel",
+    "uplift_card",
     "UpliftTargets",
     "assign",
     "auuc",

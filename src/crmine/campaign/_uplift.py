@@ -383,6 +383,13 @@ class UpliftModel:
         o = self.oof_[self._arm(arm)]
         return uplift_by_decile(o.outcome, o.treated, o[ranking])
 
+    def card(self, path: str | Path, /, *, source: str | None = None) -> Path:
+        """Write the model card (one offline HTML page of aggregates) to ``path``; see
+        :func:`crmine.campaign._card.uplift_card`."""
+        from crmine.campaign._card import uplift_card
+
+        return uplift_card(self, path, source=source)
+
     def _arm(self, arm: str | None) -> str:
         if arm is None:
             return self.arms_[0]

@@ -263,10 +263,11 @@ def uplift_fit(
     base: Annotated[list[str] | None, typer.Option("--base", help="linear, additive, gradient_boosting, random_forest (repeatable; default the first three).")] = None,
     cv: Annotated[int, typer.Option(help="Cross-validation folds.")] = 3,
     seed: Annotated[int, typer.Option(help="Seed of the folds and models.")] = 0,
+    html: Annotated[Path | None, typer.Option("--html", help="Also write an offline HTML model card to this file.")] = None,
     as_json: AsJson = False,
 ) -> None:
     """Cross-validate uplift learners per treatment arm against a random and a response-model
-    ranking (Qini, AUUC, uplift@30%), keep the best, save it."""
+    ranking (Qini, AUUC, uplift@30%), keep the best, save it (and its model card with --html)."""
     from crmine.campaign import UpliftModel
 
     frame = _ui()._read_table(file)
@@ -283,10 +284,14 @@ def uplift_fit(
             treatment=treatment or None, id_column=id_col, features=feature or None, source=file.name,
             progress=update)
     model.save(out)
+    card = model.card(html, source=file.name) if html is not None else None
     table = model.summary().reset_index()
     if as_json:
-        print(json.dumps({"model": str(out), "outcome": model.outcome_, "kind": model.kind_, "best": model.best_,
-                          "dropped": model.dropped_, "candidates": _records(table)}, indent=2))
+        doc = {"model": str(out), "outcome": model.outcome_, "kind": model.kind_, "best": model.best_,
+               "dropped": model.dropped_, "candidates": _records(table)}
+        if card is not None:
+            doc["card"] = str(card)
+        print(json.dumps(doc, indent=2))
         return
     cols = ["arm", "candidate", "qini_mean", "qini_std", "auuc_mean", "uplift_at_k_mean", "best"]
     _print(table[cols].rename(columns={"uplift_at_k_mean": f"uplift_at_{model.k:.0%}_mean"}),
@@ -294,6 +299,8 @@ def uplift_fit(
     if model.dropped_:
         _ui().console.print("left out: " + "; ".join(f"{k} ({v})" for k, v in model.dropped_.items()))
     _ui().console.print(f"Best per arm: {', '.join(f'{a}: {b}' for a, b in model.best_.items())}. Saved to {out}.")
+    if card is not None:
+        _ui().console.print(f"Model card: {card}", highlight=False, soft_wrap=True)
 
 
 def _load(model: Path):
