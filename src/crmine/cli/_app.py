@@ -19,6 +19,7 @@ from rich.text import Text
 import crmine
 from crmine._progress import Progress as ProgressCallback
 from crmine.cli._common import AsJson, Dir
+from crmine.cli._common import read_table as _read_table
 from crmine.errors import CrmineError, WorkspaceError
 
 app = typer.Typer(
@@ -317,17 +318,6 @@ app.add_typer(model_app, name="model")
 Target = Annotated[str | None, typer.Option("--target", help="The column to predict (flat files).")]
 Positive = Annotated[str | None, typer.Option("--positive", help="The value of the target that counts as positive.")]
 IdCol = Annotated[str | None, typer.Option("--id", help="An identifier column, kept out of the features.")]
-
-
-def _read_table(path: Path):
-    import pandas as pd
-
-    from crmine.errors import SourceError
-
-    try:
-        return pd.read_csv(path) if path.suffix.lower() != ".parquet" else pd.read_parquet(path)
-    except (OSError, ValueError) as e:
-        raise SourceError(f"Cannot read {path}: {type(e).__name__}. Give a CSV or Parquet file.") from None
 
 
 def _search(path: Path, target: str | None, positive: str | None, id_col: str | None):

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from crmine.cli._common import AsJson
+from crmine.cli._common import AsJson, read_table
 from crmine.cli._common import ui as _ui
 
 __all__ = ["baskets_app"]
@@ -47,14 +47,8 @@ def _read_lines(path: Path, basket: str, item: str):
                           f"Existing columns: {', '.join(map(str, header)) or '(none)'}. "
                           f"Name them with --basket COLUMN and --item COLUMN.")
     cols = list(dict.fromkeys((basket, item)))
-    try:
-        if parquet:
-            return pd.read_parquet(path, columns=cols)
-        # Text as read: "NA" is an item name, only an empty field is blank.
-        return pd.read_csv(path, usecols=cols, dtype=dict.fromkeys(cols, str), keep_default_na=False,
-                           na_values=[""])
-    except (OSError, ValueError) as e:
-        raise SourceError(f"Cannot read {path}: {type(e).__name__}. Give a CSV or Parquet file.") from None
+    # Text as read: "NA" is an item name, only an empty field is blank.
+    return read_table(path, columns=cols, dtype=dict.fromkeys(cols, str), keep_default_na=False, na_values=[""])
 
 
 def _write_csv(frame, path: Path) -> None:

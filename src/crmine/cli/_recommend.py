@@ -10,24 +10,10 @@ from typing import Annotated, Any
 
 import typer
 
-from crmine.cli._common import json_value
+from crmine.cli._common import json_value, read_table
 from crmine.cli._common import ui as _ui
 
 __all__ = ["recommend_command"]
-
-
-def _read_purchases(path: Path):
-    """The file with every cell as text, so ids stay as written ('007' is not 7)."""
-    import pandas as pd
-
-    from crmine.errors import SourceError
-
-    try:
-        if path.suffix.lower() == ".parquet":
-            return pd.read_parquet(path)
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, ValueError) as e:
-        raise SourceError(f"Cannot read {path}: {type(e).__name__}. Give a CSV or Parquet file.") from None
 
 
 def recommend_command(
@@ -55,7 +41,7 @@ def recommend_command(
     ui = _ui()
     if out is None and evaluate_on is None:
         raise SettingsError("Say where to write the recommendations with --out RECS.csv (or evaluate with --evaluate DAY).")
-    frame = _read_purchases(file)
+    frame = read_table(file, dtype=str, keep_default_na=False)  # ids as written: '007' is not 7
     summary: dict[str, Any] = {}
     if out is not None:
         recs = recommend(frame, user=user, item=item, time=time, until=until, k=k,

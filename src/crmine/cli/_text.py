@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from crmine.cli._common import read_table
 from crmine.cli._common import ui as _ui
 
 __all__ = ["text_app"]
@@ -27,20 +28,12 @@ IdCol = Annotated[str | None, typer.Option("--id", help="An id column copied to 
 
 def _read(path: Path, columns: dict[str, str | None]):
     """The file with every value as written (ids keep leading zeros; only empty cells are missing)."""
-    import pandas as pd
-
     from crmine.errors import SourceError
     from crmine.text._base import require_columns
 
     if not path.is_file():
         raise SourceError(f"No file at {path}. Give a CSV or Parquet file with one text per row.")
-    try:
-        if path.suffix.lower() == ".parquet":
-            frame = pd.read_parquet(path)
-        else:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    except (OSError, ValueError) as e:
-        raise SourceError(f"Cannot read {path}: {type(e).__name__}. Give a CSV or Parquet file.") from None
+    frame = read_table(path, dtype=str, keep_default_na=False, na_values=[""])
     require_columns(frame, columns, source=path.name)
     return frame
 
