@@ -350,8 +350,7 @@ class Warehouse:
                 self.con.drop_table(self._staged[name])
             self._staged[name] = None
             return
-        if self.has_table(name):
-            self._drop_physical(name)
+        self._drop_physical(name)  # checks that the table exists: listing tables once, not twice
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
